@@ -1,0 +1,1 @@
+"""Payer contracts: settlement engines (MSSP, P4P, bundles, capitation)."""

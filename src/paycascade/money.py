@@ -1,0 +1,106 @@
+"""Exact money.
+
+Amounts in the ledger are integer cents.  Intermediate quantities (wRVUs, rates, shares) are
+:class:`~decimal.Decimal`; an amount becomes cents exactly once, when it is posted, by the
+workspace's declared rounding mode (``half_up`` by default, or ``half_even``).  Pools are split
+with :func:`allocate`, the largest-remainder method, so the parts always add up to the whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Literal
+
+RoundingMode = Literal["half_up", "half_even"]
+_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+def D(value: object) -> Decimal:
+    """Parse a number exactly.  Floats go through ``repr`` so 0.1 stays 0.1."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        text = value.strip().replace(",", "").replace("$", "")
+        try:
+            return Decimal(text)
+        except InvalidOperation as exc:
+            raise ValueError(f"{value!r} is not a number") from exc
+    raise TypeError(f"{value!r} is not a number")
+
+
+def to_cents(amount: Decimal, mode: RoundingMode = "half_up") -> int:
+    """Round a Decimal dollar amount to integer cents by the declared mode."""
+    return int((amount / CENT).quantize(ONE, rounding=_MODES[mode]))
+
+
+def cents_to_decimal(cents: int) -> Decimal:
+    return (Decimal(cents) * CENT).quantize(CENT)
+
+
+def fmt_cents(cents: int, *, symbol: bool = True) -> str:
+    """``123456789`` → ``$1,234,567.89`` (negative as ``-$1.00``)."""
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(cents), 100)
+    return f"{sign}{'$' if symbol else ''}{whole:,}.{frac:02d}"
+
+
+def plain_cents(cents: int) -> str:
+    """``123456789`` → ``1234567.89``: the machine form used in CSV files."""
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{frac:02d}"
+
+
+def fmt_decimal(value: Decimal, places: int = 2) -> str:
+    """A quantity with thousands separators, e.g. wRVUs ``10,432.10``."""
+    q = Decimal(1).scaleb(-places)
+    return f"{value.quantize(q, rounding=ROUND_HALF_UP):,.{places}f}"
+
+
+def fmt_rate(value: Decimal) -> str:
+    """A money rate without trailing noise: ``$52.00``."""
+    return "$" + fmt_decimal(value, 2)
+
+
+def fmt_pct(value: Decimal) -> str:
+    """``0.7`` → ``70%``; ``0.125`` → ``12.5%``."""
+    pct = (value * 100).normalize()
+    text = f"{pct:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+def allocate(total_cents: int, weights: Sequence[Decimal | int]) -> list[int]:
+    """Split ``total_cents`` in proportion to ``weights`` by the largest-remainder method.
+
+    The parts sum to ``total_cents`` exactly.  Ties in the remainders go to the earlier
+    position, so the result is deterministic for a given order.  Zero total weight gives
+    all zeros (the caller decides where an unallocatable amount goes).  Negative totals are
+    split as their absolute value and negated.
+    """
+    if total_cents < 0:
+        return [-p for p in allocate(-total_cents, weights)]
+    ws = [D(w) for w in weights]
+    if any(w < 0 for w in ws):
+        raise ValueError("allocation weights must be >= 0")
+    wsum = sum(ws, ZERO)
+    if wsum == 0 or total_cents == 0:
+        return [0] * len(ws)
+    exact = [Decimal(total_cents) * w / wsum for w in ws]
+    floors = [int(e) for e in exact]  # exact >= 0, so int() is floor
+    short = total_cents - sum(floors)
+    order = sorted(range(len(ws)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:short]:
+        floors[i] += 1
+    return floors

@@ -1,0 +1,1 @@
+"""The aggregation pipeline: input -> staging -> core -> marts, as Ibis expressions."""

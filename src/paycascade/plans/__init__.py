@@ -1,0 +1,1 @@
+"""Compensation plans as code: YAML with positions, dated parameters, components."""

@@ -1,0 +1,1 @@
+"""Reference data the user provides (CMS fee schedule RVU files)."""
