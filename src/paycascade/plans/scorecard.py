@@ -1,0 +1,240 @@
+"""Quality scorecards: measures, points and the composite score.
+
+Points for a higher-is-better measure: 0 below its threshold, rising linearly to 1 at its
+target, and (if a stretch goal is declared) on to ``stretch_points`` at the stretch rate.
+Lower-is-better measures (readmissions, infections, cesarean rates) mirror this.  A measure
+whose denominator is below ``min_denominator`` is left out and the remaining weights
+renormalise; if nothing is left, the scorecard's declared ``fallback`` applies:
+
+* ``group``: the same measures on the pooled numerators and denominators of the physician's
+  group (the ``group`` column of ``physicians``, among physicians of the same plan);
+* ``neutral``: the declared ``neutral_score``;
+* ``none``: a score of 0 (nothing is paid on it).
+
+Points are kept to 6 decimal places and the composite to 4, half up, so every figure on a
+statement can be recomputed by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Literal
+
+from paycascade.money import ONE, ZERO, fmt_decimal, fmt_pct
+
+if TYPE_CHECKING:
+    from paycascade.plans.model import Frame, Physician
+
+Direction = Literal["higher", "lower"]
+Fallback = Literal["group", "neutral", "none"]
+_POINTS_Q = Decimal("0.000001")
+_SCORE_Q = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class Measure:
+    id: str
+    label: str
+    direction: Direction
+    weight: Decimal
+    threshold: Decimal
+    target: Decimal
+    stretch: Decimal | None
+    stretch_points: Decimal
+    min_denominator: Decimal
+    line: int
+    source: str | None
+
+    def points(self, rate: Decimal) -> Decimal:
+        """Points earned at ``rate`` (see the module docstring)."""
+        sign = ONE if self.direction == "higher" else -ONE
+        r, thr, tgt = rate * sign, self.threshold * sign, self.target * sign
+        if self.stretch is not None:
+            stretch = self.stretch * sign
+            if r >= stretch:
+                return self.stretch_points
+            if r >= tgt:
+                extra = (r - tgt) / (stretch - tgt) * (self.stretch_points - ONE)
+                return (ONE + extra).quantize(_POINTS_Q, ROUND_HALF_UP)
+        if r >= tgt:
+            return ONE
+        if r < thr:
+            return ZERO
+        if tgt == thr:
+            return ONE
+        return ((r - thr) / (tgt - thr)).quantize(_POINTS_Q, ROUND_HALF_UP)
+
+    def describe_points(self, rate: Decimal) -> str:
+        dir_word = "≥" if self.direction == "higher" else "≤"
+        goals = f"threshold {fmt_pct(self.threshold)}, target {fmt_pct(self.target)}"
+        if self.stretch is not None:
+            goals += f", stretch {fmt_pct(self.stretch)} = {fmt_decimal(self.stretch_points, 2)} pts"
+        return f"rate {fmt_pct(rate.quantize(_SCORE_Q, ROUND_HALF_UP))} ({dir_word} is better; {goals})"
+
+
+@dataclass(frozen=True)
+class MeasureScore:
+    measure: str
+    label: str
+    direction: Direction
+    weight: Decimal
+    numerator: Decimal
+    denominator: Decimal
+    exclusions: Decimal
+    rate: Decimal | None
+    points: Decimal | None
+    counted: bool
+    reason: str
+    threshold: Decimal
+    target: Decimal
+    stretch: Decimal | None
+    line: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "measure": self.measure,
+            "label": self.label,
+            "direction": self.direction,
+            "weight": str(self.weight),
+            "numerator": str(self.numerator),
+            "denominator": str(self.denominator),
+            "exclusions": str(self.exclusions),
+            "rate": None if self.rate is None else str(self.rate.quantize(_SCORE_Q, ROUND_HALF_UP)),
+            "threshold": str(self.threshold),
+            "target": str(self.target),
+            "stretch": None if self.stretch is None else str(self.stretch),
+            "points": None if self.points is None else str(self.points),
+            "counted": self.counted,
+            "reason": self.reason,
+            "plan_line": self.line,
+        }
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    scorecard: str
+    composite: Decimal
+    basis: Literal["individual", "group", "neutral", "none"]
+    measures: tuple[MeasureScore, ...]
+    explanation: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "scorecard": self.scorecard,
+            "composite": str(self.composite),
+            "basis": self.basis,
+            "explanation": self.explanation,
+            "measures": [m.as_dict() for m in self.measures],
+        }
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    id: str
+    file: str
+    line: int
+    measures: tuple[Measure, ...]
+    fallback: Fallback
+    neutral_score: Decimal
+
+    def score(self, frame: Frame) -> list[ScoreResult]:
+        """Composite scores for every physician of the frame, in frame order."""
+        group_totals = self._group_totals(frame.physicians, frame)
+        return [self._score_one(p, frame, group_totals) for p in frame.physicians]
+
+    def _measure_scores(
+        self, rows: dict[str, tuple[Decimal, Decimal, Decimal]]
+    ) -> list[MeasureScore]:
+        scores = []
+        for m in self.measures:
+            num, den, exc = rows.get(m.id, (ZERO, ZERO, ZERO))
+            if m.id not in rows:
+                rate, pts, counted, reason = None, None, False, "no data reported"
+            elif den < m.min_denominator or den == 0:
+                rate = num / den if den else None
+                pts, counted = None, False
+                reason = (
+                    f"denominator {fmt_decimal(den, 0)} below the minimum of "
+                    f"{fmt_decimal(m.min_denominator, 0)}: left out, weights renormalised"
+                )
+            else:
+                rate = num / den
+                pts = m.points(rate)
+                counted = True
+                reason = f"{m.describe_points(rate)} → {pts.normalize():f} pts"
+            scores.append(
+                MeasureScore(
+                    m.id, m.label, m.direction, m.weight, num, den, exc, rate, pts, counted,
+                    reason, m.threshold, m.target, m.stretch, m.line,
+                )
+            )
+        return scores
+
+    @staticmethod
+    def _composite(scores: Sequence[MeasureScore]) -> Decimal | None:
+        counted = [s for s in scores if s.counted and s.points is not None]
+        weight = sum((s.weight for s in counted), ZERO)
+        if not counted or weight == 0:
+            return None
+        total = sum((s.weight * (s.points or ZERO) for s in counted), ZERO)
+        return (total / weight).quantize(_SCORE_Q, ROUND_HALF_UP)
+
+    def _group_totals(
+        self, physicians: Sequence[Physician], frame: Frame
+    ) -> dict[str, dict[str, tuple[Decimal, Decimal, Decimal]]]:
+        totals: dict[str, dict[str, tuple[Decimal, Decimal, Decimal]]] = {}
+        for p in physicians:
+            group = totals.setdefault(p.group, {})
+            for m in self.measures:
+                row = frame.data.quality.get((p.npi, m.id))
+                if row is None:
+                    continue
+                n0, d0, e0 = group.get(m.id, (ZERO, ZERO, ZERO))
+                group[m.id] = (n0 + row[0], d0 + row[1], e0 + row[2])
+        return totals
+
+    def _score_one(
+        self,
+        physician: Physician,
+        frame: Frame,
+        group_totals: dict[str, dict[str, tuple[Decimal, Decimal, Decimal]]],
+    ) -> ScoreResult:
+        rows = {
+            m.id: frame.data.quality[(physician.npi, m.id)]
+            for m in self.measures
+            if (physician.npi, m.id) in frame.data.quality
+        }
+        scores = self._measure_scores(rows)
+        composite = self._composite(scores)
+        if composite is not None:
+            used = [s for s in scores if s.counted]
+            parts = " + ".join(
+                f"{fmt_decimal(s.weight, 0)}×{(s.points or ZERO).normalize():f}" for s in used
+            )
+            weight = sum((s.weight for s in used), ZERO)
+            text = f"composite = ({parts}) ÷ {fmt_decimal(weight, 0)} = {composite}"
+            return ScoreResult(self.id, composite, "individual", tuple(scores), text)
+        if self.fallback == "group":
+            group_scores = self._measure_scores(group_totals.get(physician.group, {}))
+            group_composite = self._composite(group_scores)
+            if group_composite is not None:
+                text = (
+                    f"no measure met its minimum denominator; group '{physician.group}' "
+                    f"composite {group_composite} used (fallback: group)"
+                )
+                return ScoreResult(self.id, group_composite, "group", tuple(scores), text)
+            text = (
+                f"no measure met its minimum denominator, nor did group '{physician.group}'; "
+                "score 0"
+            )
+            return ScoreResult(self.id, ZERO, "none", tuple(scores), text)
+        if self.fallback == "neutral":
+            text = (
+                "no measure met its minimum denominator; neutral score "
+                f"{self.neutral_score} used (fallback: neutral)"
+            )
+            return ScoreResult(self.id, self.neutral_score, "neutral", tuple(scores), text)
+        text = "no measure met its minimum denominator; score 0 (fallback: none)"
+        return ScoreResult(self.id, ZERO, "none", tuple(scores), text)

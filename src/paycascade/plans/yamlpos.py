@@ -1,0 +1,105 @@
+"""YAML that remembers where everything came from.
+
+Mappings load as :class:`PosDict` and sequences as :class:`PosList`; both know their own line
+and the line of each key or item, so a semantic problem found long after parsing (a tier that
+does not ascend, an unknown component kind) is still reported as ``file:line: message``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from paycascade.diagnostics import Diagnostics
+
+
+class PosDict(dict[str, Any]):
+    """A mapping with ``line`` (its first line) and ``key_lines`` (line of each key)."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class PosList(list[Any]):
+    """A sequence with ``line`` and ``item_lines`` (line of each item)."""
+
+    line: int = 0
+    item_lines: list[int]
+
+    def line_of(self, index: int) -> int:
+        if 0 <= index < len(self.item_lines):
+            return self.item_lines[index]
+        return self.line
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that builds PosDict/PosList and reports duplicate keys."""
+
+    duplicate_keys: list[tuple[str, int]]
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> PosDict:
+    loader.flatten_mapping(node)
+    result = PosDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        key_text = str(key)
+        line = key_node.start_mark.line + 1
+        if key_text in result:
+            loader.duplicate_keys.append((key_text, line))
+        result[key_text] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key_text] = line
+    return result
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> PosList:
+    result = PosList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)  # type: ignore[arg-type]
+
+
+def load_yaml(path: Path, display: str, diags: Diagnostics) -> Any:
+    """Parse ``path``; problems go to ``diags`` under the name ``display``. None on failure."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        diags.add(display, None, "not a UTF-8 text file")
+        return None
+    except OSError as exc:
+        diags.add(display, None, f"cannot read: {exc.strerror or exc}")
+        return None
+    return load_yaml_text(text, display, diags)
+
+
+def load_yaml_text(text: str, display: str, diags: Diagnostics) -> Any:
+    loader = _Loader(text)
+    loader.duplicate_keys = []
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or "malformed YAML"
+        context = f" ({exc.context})" if exc.context else ""
+        diags.add(display, line, f"malformed YAML: {problem}{context}", code="yaml")
+        return None
+    except yaml.YAMLError as exc:
+        diags.add(display, None, f"malformed YAML: {exc}", code="yaml")
+        return None
+    finally:
+        loader.dispose()
+    for key, line in loader.duplicate_keys:
+        diags.add(display, line, f"duplicate key '{key}'", code="yaml")
+    return data
