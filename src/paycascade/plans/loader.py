@@ -268,7 +268,8 @@ def _components(r: Reader, scorecards: dict[str, Scorecard]) -> tuple[Spec, ...]
         for ref in spec.refs():
             base_ref = ref.split(".", 1)[0]
             if base_ref not in {s.id for s in specs} and base_ref not in _nested_ids(specs):
-                cr.error(None, f"refers to '{ref}', which must be a component declared before '{cid}'")
+                key = next((k for k in ("of", "against") if k in node), None)
+                cr.error(key, f"refers to '{ref}', which must be a component declared before '{cid}'")
         for card in spec.scorecard_ids():
             if card not in scorecards:
                 cr.error("scorecard", f"unknown scorecard '{card}'; declared: {', '.join(sorted(scorecards)) or 'none'}")

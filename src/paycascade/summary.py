@@ -1,0 +1,91 @@
+"""The run summary: what was paid, how much of it is linked to value, and where the files are."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from paycascade.ledger import ALIGNMENTS
+from paycascade.money import fmt_cents
+from paycascade.runner import RunResult
+
+# Reid RO, Friedberg MW, et al. JAMA Health Forum 2022;3(1):e214634 (seed 001 §1).
+NATIONAL_VALUE_SHARE = {"primary care": Decimal("0.09"), "specialists": Decimal("0.05")}
+
+
+def _pct(part: int, whole: int) -> str:
+    if whole == 0:
+        return "—"
+    return f"{(Decimal(part) * 100 / Decimal(whole)).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
+
+
+def summarize(result: RunResult) -> str:
+    by_specialty: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for p in result.physicians:
+        t = result.totals.get(p.npi)
+        row = by_specialty[p.specialty]
+        row["n"] += 1
+        if t is None:
+            continue
+        row["total"] += t.total
+        for a in ALIGNMENTS:
+            row[a] += t.by_alignment.get(a, 0)
+    system = {k: sum(r[k] for r in by_specialty.values()) for k in ("n", "total", *ALIGNMENTS)}
+    lines = [
+        f"{result.workspace.organization} — period {result.period.label} — run {result.run_id}",
+        f"{system['n']} clinicians on {len(result.plans)} plans; total pay {fmt_cents(system['total'])}",
+        "",
+        f"{'specialty':<28}{'n':>4}{'total pay':>18}{'volume':>9}{'mixed':>8}{'value':>8}{'value-linked':>14}",
+    ]
+    for name in sorted(by_specialty):
+        r = by_specialty[name]
+        lines.append(
+            f"{name:<28}{r['n']:>4}{fmt_cents(r['total']):>18}{_pct(r['volume'], r['total']):>9}"
+            f"{_pct(r['mixed'], r['total']):>8}{_pct(r['value'], r['total']):>8}"
+            f"{_pct(r['mixed'] + r['value'], r['total']):>14}"
+        )
+    lines.append(
+        f"{'system':<28}{system['n']:>4}{fmt_cents(system['total']):>18}"
+        f"{_pct(system['volume'], system['total']):>9}{_pct(system['mixed'], system['total']):>8}"
+        f"{_pct(system['value'], system['total']):>8}"
+        f"{_pct(system['mixed'] + system['value'], system['total']):>14}"
+    )
+    lines += [
+        "value-linked = mixed (quality incentives, withhold paybacks) + value (panel, non-clinical);",
+        "national reference: 9% of primary-care and 5% of specialist pay tied to value "
+        "(Reid et al., JAMA Health Forum 2022).",
+    ]
+    pools = _pools(result)
+    if pools:
+        lines += ["", "pools (withheld = paid back + bonus + retained, to the cent):"]
+        lines += pools
+    if result.warnings:
+        lines += ["", f"{len(result.warnings)} warning(s):"]
+        lines += [f"  {d.format()}" for d in result.warnings.sorted()[:20]]
+    rows = ", ".join(f"{k} {v:,}" for k, v in sorted(result.rows_read.items()))
+    stages = ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
+    lines += [
+        "",
+        f"rows read: {rows}",
+        f"time: {stages}",
+        f"files: {result.out_dir}/ (ledger.csv, statements.csv, statements.json, run.json)",
+    ]
+    return "\n".join(lines)
+
+
+def _pools(result: RunResult) -> list[str]:
+    sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for p in result.computation.postings:
+        if p.destination.startswith("pool:"):
+            sums[p.destination]["withheld"] += p.amount_cents
+        elif p.source.startswith("pool:"):
+            key = {"withhold_payout": "paid back", "withhold_bonus": "bonus"}.get(p.kind, "retained")
+            sums[p.source][key] += p.amount_cents
+    out = []
+    for pool in sorted(sums):
+        s = sums[pool]
+        out.append(
+            f"  {pool}: withheld {fmt_cents(s['withheld'])} = paid back {fmt_cents(s['paid back'])}"
+            f" + bonus {fmt_cents(s['bonus'])} + retained {fmt_cents(s['retained'])}"
+        )
+    return out
