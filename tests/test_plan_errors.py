@@ -18,19 +18,24 @@ def _problems(tmp_path: Path, text: str, name: str = "bad.yaml") -> list[str]:
 
 
 def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
-    problems = _problems(tmp_path, """
+    problems = _problems(
+        tmp_path,
+        """
         plan: x
         components:
           - id: a
             kind: salary
            annual: 3
-        """)
+        """,
+    )
     assert len(problems) == 1
     assert problems[0].startswith("plans/bad.yaml:5: malformed YAML:")
 
 
 def test_every_semantic_problem_at_once_with_lines(tmp_path: Path) -> None:
-    problems = _problems(tmp_path, """
+    problems = _problems(
+        tmp_path,
+        """
         plan: x
         components:
           - id: production
@@ -54,7 +59,8 @@ def test_every_semantic_problem_at_once_with_lines(tmp_path: Path) -> None:
             rate: 0.1
             of: [later]
             scorecard: nowhere
-        """)
+        """,
+    )
     assert problems == [
         "plans/bad.yaml:8: component 'production' tier 2: tiers must ascend: 7000 after 8000",
         "plans/bad.yaml:11: component 'pay': unknown component kind 'salery' (did you mean 'salary'?)",
@@ -67,7 +73,9 @@ def test_every_semantic_problem_at_once_with_lines(tmp_path: Path) -> None:
 
 
 def test_dated_values_must_ascend_and_be_dates(tmp_path: Path) -> None:
-    problems = _problems(tmp_path, """
+    problems = _problems(
+        tmp_path,
+        """
         plan: x
         components:
           - id: base
@@ -76,7 +84,8 @@ def test_dated_values_must_ascend_and_be_dates(tmp_path: Path) -> None:
               - {from: 2026-07-01, value: 2}
               - {from: 2026-01-01, value: 1}
               - {from: soon, value: 3}
-        """)
+        """,
+    )
     assert problems == [
         "plans/bad.yaml:7: component 'base': 'annual' dates must ascend: 2026-01-01 after 2026-07-01",
         "plans/bad.yaml:8: component 'base': 'annual' from must be a date YYYY-MM-DD, not 'soon'",
@@ -84,7 +93,9 @@ def test_dated_values_must_ascend_and_be_dates(tmp_path: Path) -> None:
 
 
 def test_wrong_types_and_ranges(tmp_path: Path) -> None:
-    problems = _problems(tmp_path, """
+    problems = _problems(
+        tmp_path,
+        """
         plan: x
         components:
           - id: production
@@ -95,7 +106,8 @@ def test_wrong_types_and_ranges(tmp_path: Path) -> None:
           card:
             measures:
               - {id: m, direction: lower, threshold: 0.1, target: 0.2}
-        """)
+        """,
+    )
     assert problems == [
         "plans/bad.yaml:5: component 'production': 'conversion_factor' must be a number, not 'fifty'",
         "plans/bad.yaml:6: component 'production': 'paid_share' must be ≤ 1, not 1.4",
@@ -104,16 +116,24 @@ def test_wrong_types_and_ranges(tmp_path: Path) -> None:
 
 
 def test_duplicate_keys_ids_and_plan_ids(tmp_path: Path) -> None:
-    _problems(tmp_path, "plan: same\ncomponents:\n  - {id: a, kind: salary, annual: 1}\n", "one.yaml")
-    problems = _problems(tmp_path, """
+    _problems(
+        tmp_path, "plan: same\ncomponents:\n  - {id: a, kind: salary, annual: 1}\n", "one.yaml"
+    )
+    problems = _problems(
+        tmp_path,
+        """
         plan: same
         plan: same
         components:
           - {id: a, kind: salary, annual: 1}
           - {id: a, kind: salary, annual: 1}
-        """, "two.yaml")
+        """,
+        "two.yaml",
+    )
     assert "plans/two.yaml:2: duplicate key 'plan'" in problems
-    assert "plans/two.yaml:5: component 'a': component id 'a' is used twice in this plan" in problems
+    assert (
+        "plans/two.yaml:5: component 'a': component id 'a' is used twice in this plan" in problems
+    )
 
 
 def test_empty_and_non_mapping_files(tmp_path: Path) -> None:

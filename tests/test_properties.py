@@ -72,8 +72,13 @@ physician_st = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(people=st.lists(physician_st, min_size=1, max_size=10), rounding=st.sampled_from(["half_up", "half_even"]))
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    people=st.lists(physician_st, min_size=1, max_size=10),
+    rounding=st.sampled_from(["half_up", "half_even"]),
+)
 def test_ledger_balances_and_statements_sum_to_the_ledger(
     people: list[dict[str, object]], rounding: str, tmp_path: Path
 ) -> None:
@@ -88,8 +93,19 @@ def test_ledger_balances_and_statements_sum_to_the_ledger(
     for i, p in enumerate(people):
         npi = _npi(i)
         physicians.append(
-            Physician(npi, f"P{i}", "FM", "prop", Decimal(str(p["fte"])), Decimal(str(p["fte"])),
-                      None, None, "G" if i % 2 else "H", "physician", i + 2)
+            Physician(
+                npi,
+                f"P{i}",
+                "FM",
+                "prop",
+                Decimal(str(p["fte"])),
+                Decimal(str(p["fte"])),
+                None,
+                None,
+                "G" if i % 2 else "H",
+                "physician",
+                i + 2,
+            )
         )
         data.wrvu[(npi, 0)] = p["h1"]  # type: ignore[assignment]
         data.wrvu[(npi, 1)] = p["h2"]  # type: ignore[assignment]
@@ -104,7 +120,11 @@ def test_ledger_balances_and_statements_sum_to_the_ledger(
     accounts = balance(comp.postings)
     assert accounts.get("pool:prop/withhold", 0) == 0
     withheld = sum(p.amount_cents for p in comp.postings if p.kind == "withheld")
-    out = sum(p.amount_cents for p in comp.postings if p.kind in ("withhold_payout", "withhold_bonus", "withhold_retained"))
+    out = sum(
+        p.amount_cents
+        for p in comp.postings
+        if p.kind in ("withhold_payout", "withhold_bonus", "withhold_retained")
+    )
     assert withheld == out
 
     # statement totals are the ledger, to the cent, and alignments add up to the total
@@ -119,7 +139,7 @@ def test_ledger_balances_and_statements_sum_to_the_ledger(
 
 
 @given(
-    total=st.integers(min_value=-10**9, max_value=10**9),
+    total=st.integers(min_value=-(10**9), max_value=10**9),
     weights=st.lists(st.decimals(min_value=0, max_value=10**6, places=3), min_size=1, max_size=30),
 )
 def test_allocate_is_exact_and_fair(total: int, weights: list[Decimal]) -> None:

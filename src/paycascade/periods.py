@@ -52,7 +52,9 @@ def parse_period(text: str) -> Period:
         year, month = int(m.group(1)), int(m.group(2))
         if not 1 <= month <= 12:
             raise ValueError(f"period '{text}': month must be 01-12")
-        return Period(text, date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
+        return Period(
+            text, date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+        )
     if m := _RANGE.match(text):
         try:
             start, end = date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))

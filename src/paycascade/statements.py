@@ -19,8 +19,19 @@ from paycascade.money import ZERO, fmt_cents, plain_cents
 from paycascade.plans.model import Physician
 
 STATEMENT_COLUMNS = [
-    "npi", "period", "total", "volume", "mixed", "value", "value_share", "value_linked_share",
-    "name", "specialty", "plan", "fte", "clinical_fte",
+    "npi",
+    "period",
+    "total",
+    "volume",
+    "mixed",
+    "value",
+    "value_share",
+    "value_linked_share",
+    "name",
+    "specialty",
+    "plan",
+    "fte",
+    "clinical_fte",
 ]
 _SHARE_Q = Decimal("0.0001")
 
@@ -44,7 +55,7 @@ def totals_by_npi(postings: Iterable[Posting]) -> dict[str, Totals]:
             continue
         net = p.net_to_physician
         if net == 0:
-            sums[p.npi]  # noqa: B018 - make sure the physician is listed
+            sums[p.npi]
             continue
         alignment = p.alignment if p.alignment in ALIGNMENTS else "volume"
         sums[p.npi][alignment] += net
@@ -59,10 +70,19 @@ def statement_rows(
         t = totals.get(p.npi, Totals(0, dict.fromkeys(ALIGNMENTS, 0)))
         rows.append(
             [
-                p.npi, period, plain_cents(t.total), plain_cents(t.by_alignment["volume"]),
-                plain_cents(t.by_alignment["mixed"]), plain_cents(t.by_alignment["value"]),
-                str(t.share("value")), str(t.share("mixed", "value")), p.name, p.specialty, p.plan,
-                str(p.fte), str(p.clinical_fte),
+                p.npi,
+                period,
+                plain_cents(t.total),
+                plain_cents(t.by_alignment["volume"]),
+                plain_cents(t.by_alignment["mixed"]),
+                plain_cents(t.by_alignment["value"]),
+                str(t.share("value")),
+                str(t.share("mixed", "value")),
+                p.name,
+                p.specialty,
+                p.plan,
+                str(p.fte),
+                str(p.clinical_fte),
             ]
         )
     return rows
@@ -160,8 +180,11 @@ def render_text(s: Mapping[str, Any]) -> str:
         f"{_pct(s['value_linked_share'])}",
     ]
     for card in s["scorecards"]:
-        out += ["", f"Scorecard {card['scorecard']}: composite {card['composite']} ({card['basis']})",
-                f"  {card['explanation']}"]
+        out += [
+            "",
+            f"Scorecard {card['scorecard']}: composite {card['composite']} ({card['basis']})",
+            f"  {card['explanation']}",
+        ]
         for m in card["measures"]:
             rate = "—" if m["rate"] is None else _pct(m["rate"])
             out.append(
@@ -175,5 +198,7 @@ def render_text(s: Mapping[str, Any]) -> str:
         for code in wrvu.get("top_codes", []):
             out.append(f"  {code['hcpcs']:<8} {code['lines']:>6} lines  {code['wrvu']:>10} wRVU")
         for adj in wrvu.get("adjustments", []):
-            out.append(f"  adjustment {adj['adjustment']}: {adj['lines']} lines, {adj['wrvu_effect']} wRVU")
+            out.append(
+                f"  adjustment {adj['adjustment']}: {adj['lines']} lines, {adj['wrvu_effect']} wRVU"
+            )
     return "\n".join(out) + "\n"

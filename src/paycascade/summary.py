@@ -79,7 +79,9 @@ def _pools(result: RunResult) -> list[str]:
         if p.destination.startswith("pool:"):
             sums[p.destination]["withheld"] += p.amount_cents
         elif p.source.startswith("pool:"):
-            key = {"withhold_payout": "paid back", "withhold_bonus": "bonus"}.get(p.kind, "retained")
+            key = {"withhold_payout": "paid back", "withhold_bonus": "bonus"}.get(
+                p.kind, "retained"
+            )
             sums[p.source][key] += p.amount_cents
     out = []
     for pool in sorted(sums):

@@ -58,7 +58,11 @@ def load_workspace(root: Path, diags: Diagnostics) -> Workspace | None:
     lines = _key_lines(path)
     for key in data:
         if key not in _SECTIONS:
-            diags.add(CONFIG, lines.get(key), f"unknown section [{key}]; known: {', '.join(sorted(_SECTIONS))}")
+            diags.add(
+                CONFIG,
+                lines.get(key),
+                f"unknown section [{key}]; known: {', '.join(sorted(_SECTIONS))}",
+            )
     org = data.get("organization", {})
     run = data.get("run", {})
     rounding = data.get("rounding", {})
@@ -66,7 +70,9 @@ def load_workspace(root: Path, diags: Diagnostics) -> Workspace | None:
     tables = data.get("tables", {})
     mode = rounding.get("mode", "half_up")
     if mode not in ("half_up", "half_even"):
-        diags.add(CONFIG, lines.get("mode"), f"[rounding] mode must be half_up or half_even, not '{mode}'")
+        diags.add(
+            CONFIG, lines.get("mode"), f"[rounding] mode must be half_up or half_even, not '{mode}'"
+        )
         mode = "half_up"
     pfs = reference.get("pfs")
     pfs_path = None

@@ -36,9 +36,17 @@ def physician(
     group: str = "North Clinic",
 ) -> Physician:
     return Physician(
-        npi=npi, name=f"Dr {npi[-3:]}", specialty=specialty, plan=plan, fte=Decimal(fte),
-        clinical_fte=Decimal(clinical_fte or fte), start_date=start, end_date=end,
-        group=group, provider_type="physician", row=2,
+        npi=npi,
+        name=f"Dr {npi[-3:]}",
+        specialty=specialty,
+        plan=plan,
+        fte=Decimal(fte),
+        clinical_fte=Decimal(clinical_fte or fte),
+        start_date=start,
+        end_date=end,
+        group=group,
+        provider_type="physician",
+        row=2,
     )
 
 
@@ -58,9 +66,12 @@ class Result:
             if p.npi == npi and component in (None, p.component) and kind in (None, p.kind)
         )
 
-    def lines(self, npi: str | None, component: str | None = None, kind: str | None = None) -> list[Posting]:
+    def lines(
+        self, npi: str | None, component: str | None = None, kind: str | None = None
+    ) -> list[Posting]:
         return [
-            p for p in self.postings
+            p
+            for p in self.postings
             if p.npi == npi and component in (None, p.component) and kind in (None, p.kind)
         ]
 

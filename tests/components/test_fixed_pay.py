@@ -36,12 +36,17 @@ def test_hourly_shift_locum_and_non_clinical(run_plan: Runner) -> None:
       - {id: locum, kind: locum, daily_rate: 1900}
       - {id: qi, kind: non_clinical, activity: qi_milestone, amount_each: 2500}
     """
+
     # hourly: 120.5 clinical hours × $150 = $18,075 (admin hours are not paid by this component)
     # shifts: 10 day × 1,500 + 4 night × 1,500 × 1.2 + 1 holiday × 1,500 × 1.5 = 15,000 + 7,200 + 2,250 = $24,450
     # locum: 3 days × $1,900 = $5,700;  non-clinical: 2 milestones × $2,500 = $5,000 (value-aligned)
     def fill(d: object) -> None:
         d.hours[NPI_A] = [(0, "clinical", D("120.5")), (0, "admin", D(40))]  # type: ignore[attr-defined]
-        d.shifts[NPI_A] = [(0, "day", D(10), D(120)), (0, "night", D(4), D(48)), (0, "holiday", D(1), D(12))]  # type: ignore[attr-defined]
+        d.shifts[NPI_A] = [
+            (0, "day", D(10), D(120)),
+            (0, "night", D(4), D(48)),
+            (0, "holiday", D(1), D(12)),
+        ]  # type: ignore[attr-defined]
         d.activities[NPI_A] = [(0, "locum_day", D(3)), (0, "qi_milestone", D(2))]  # type: ignore[attr-defined]
 
     r = run_plan(yaml_text, [physician()], fill)
@@ -58,6 +63,7 @@ def test_stipend_from_the_table_with_override_and_window(run_plan: Runner) -> No
     components:
       - {id: directorship, kind: stipend, stipend: medical_directorship, annual: 30000}
     """
+
     # A: plan amount, held from 2026-07-01: 30,000 × 184/365 = 15,123.287… → $15,123.29
     # B: table override $36,500 for the full year → $36,500.00
     def fill(d: object) -> None:
@@ -75,6 +81,7 @@ def test_panel_pmpm_risk_adjusted(run_plan: Runner) -> None:
     components:
       - {id: panel, kind: panel, pmpm: 4.50, risk_adjusted: true}
     """
+
     # 18,000 member months with Σ(mm × risk) = 19,800 → 19,800 × $4.50 = $89,100 (value-aligned)
     def fill(d: object) -> None:
         d.member_months[(NPI_A, 0)] = D(18000)  # type: ignore[attr-defined]
@@ -117,10 +124,14 @@ def test_recoverable_draw_clawback_and_forgiveness(run_plan: Runner) -> None:
     # clawback: shortfall 101,643.84 owed back → net pay = earned $100,000
     # forgive: shortfall kept → net pay = $201,643.84
     people = [physician(start=date(2026, 7, 1))]
-    claw = run_plan(GUARANTEE.format(recoverable="true", recovery="clawback"), people, _new_hire_fill)
+    claw = run_plan(
+        GUARANTEE.format(recoverable="true", recovery="clawback"), people, _new_hire_fill
+    )
     assert claw.net(NPI_A) == 10000000
     assert claw.net(NPI_A, "guarantee", "draw_clawback") == -10164384
-    forgive = run_plan(GUARANTEE.format(recoverable="true", recovery="forgive"), people, _new_hire_fill)
+    forgive = run_plan(
+        GUARANTEE.format(recoverable="true", recovery="forgive"), people, _new_hire_fill
+    )
     assert forgive.net(NPI_A) == 20164384
 
 
@@ -139,6 +150,7 @@ def test_greater_of_and_band(run_plan: Runner) -> None:
         of:
           - {id: extra, kind: productivity, method: flat, conversion_factor: 10}
     """
+
     # A 6,000 wRVU: production $300,000 > salary $250,000 → production; extra 6,000 × 10 = 60,000 capped at 30,000
     # B 4,000 wRVU: production $200,000 < $250,000 → salary; extra 40,000 capped at 30,000
     def fill(d: object) -> None:

@@ -63,7 +63,8 @@ def test_marginal_tiers_on_a_boundary_exactly(run_plan: Runner) -> None:
 def test_marginal_tiers_across_all_three(run_plan: Runner) -> None:
     # 7,500 wRVU: 4,500 × 50 + 2,500 × 55 + 500 × 60 = 225,000 + 137,500 + 30,000 = $392,500
     r = run_plan(
-        TIERS.format(method="tiered_marginal"), [physician()],
+        TIERS.format(method="tiered_marginal"),
+        [physician()],
         lambda d: d.wrvu.__setitem__((NPI_A, 0), Decimal("7500")),
     )
     assert r.net(NPI_A) == 39250000
@@ -85,7 +86,8 @@ def test_part_time_fte_prorates_tier_bounds(run_plan: Runner) -> None:
     # 0.6 clinical FTE: bounds 4,500 × 0.6 = 2,700 and 7,000 × 0.6 = 4,200.
     # 3,000 wRVU: 2,700 × $50 + 300 × $55 = 135,000 + 16,500 = $151,500
     r = run_plan(
-        TIERS.format(method="tiered_marginal"), [physician(fte="0.6")],
+        TIERS.format(method="tiered_marginal"),
+        [physician(fte="0.6")],
         lambda d: d.wrvu.__setitem__((NPI_A, 0), Decimal("3000")),
     )
     assert r.net(NPI_A) == 15150000
@@ -101,6 +103,7 @@ def test_threshold_pays_only_above_the_prorated_threshold(run_plan: Runner) -> N
         threshold: 4500
         conversion_factor: 45
     """
+
     # clinical FTE 0.4: threshold 4,500 × 0.4 = 1,800; 2,000 wRVU → 200 × $45 = $9,000
     # the second physician (1,500 wRVU) is under the threshold: $0
     def fill(d: object) -> None:
@@ -109,7 +112,10 @@ def test_threshold_pays_only_above_the_prorated_threshold(run_plan: Runner) -> N
 
     r = run_plan(
         yaml_text,
-        [physician(NPI_A, fte="1.0", clinical_fte="0.4"), physician(NPI_B, fte="1.0", clinical_fte="0.4")],
+        [
+            physician(NPI_A, fte="1.0", clinical_fte="0.4"),
+            physician(NPI_B, fte="1.0", clinical_fte="0.4"),
+        ],
         fill,
     )
     assert r.net(NPI_A) == 900000
@@ -130,6 +136,7 @@ def test_mid_year_change_of_tiers_gives_two_lines_on_one_curve(run_plan: Runner)
             source: amendment 2
             value: [{up_to: 4000, rate: 52}, {rate: 63}]
     """
+
     # H1: 3,000 wRVU, all in tier 1 at $50 = $150,000
     # H2: 2,000 wRVU; the annual curve continues at 3,000: 1,000 in tier 1 at $52 = $52,000,
     #     1,000 in tier 2 at $63 = $63,000 → $115,000.  Year: $265,000.
@@ -157,6 +164,7 @@ def test_quarterly_tier_reset(run_plan: Runner) -> None:
         tier_reset: quarterly
         tiers: [{up_to: 4000, rate: 50}, {rate: 60}]
     """
+
     # quarterly bound = 4,000 / 4 = 1,000.  Q1 1,200 wRVU: 1,000 × 50 + 200 × 60 = $62,000.
     # Q2 800 wRVU (the tiers start again): 800 × 50 = $40,000.  Total $102,000.
     def fill(d: object) -> None:
@@ -173,7 +181,8 @@ def test_new_hire_mid_year_prorates_bounds_by_days_employed(run_plan: Runner) ->
     # exactly: 4500×184/365 = 2268.493150684931…; ×50 = 113424.6575342…; (2500−2268.4931506…)×55 = 12732.8767123…
     # sum = 126157.5342465… → $126,157.53
     r = run_plan(
-        TIERS.format(method="tiered_marginal"), [physician(NPI_C, start=date(2026, 7, 1))],
+        TIERS.format(method="tiered_marginal"),
+        [physician(NPI_C, start=date(2026, 7, 1))],
         lambda d: d.wrvu.__setitem__((NPI_C, 0), Decimal("2500")),
     )
     assert r.net(NPI_C) == 12615753

@@ -19,14 +19,17 @@ scorecards:
       - {{id: readmit, direction: lower, weight: 40, threshold: 0.20, target: 0.10, min_denominator: 20}}
 """
 
-INCENTIVE = """
+INCENTIVE = (
+    """
 plan: test
 components:
   - id: quality
     kind: quality_incentive
     amount: 10000
     scorecard: card
-""" + SCORECARD
+"""
+    + SCORECARD
+)
 
 
 def _q(d: object, npi: str, measure: str, num: str, den: str) -> None:
@@ -64,7 +67,9 @@ def test_stretch_credit_is_capped_at_one_by_default(run_plan: Runner) -> None:
     assert "capped at 1" in r.lines(NPI_A)[0].explanation
 
 
-def test_measure_under_minimum_denominator_is_left_out_and_weights_renormalise(run_plan: Runner) -> None:
+def test_measure_under_minimum_denominator_is_left_out_and_weights_renormalise(
+    run_plan: Runner,
+) -> None:
     # bp 9/12: denominator 12 < 20 → left out.  readmit 12/100 = 0.12 → (0.20−0.12)/(0.20−0.10) = 0.8
     # composite = 40 × 0.8 / 40 = 0.8 → $8,000
     def fill(d: object) -> None:
@@ -117,6 +122,7 @@ components:
     amount: 10000
     scorecard: card
 """ + SCORECARD.format(fallback="none")
+
     # 0.5 FTE: salary 200,000 × 0.5 × 365/365 = $100,000; percent bonus 20% × 100,000 × 0.5 = $10,000
     # amount bonus prorated by FTE: 10,000 × 0.5 × 365/365 = 5,000 × 0.5 = $2,500
     def fill(d: object) -> None:
@@ -169,7 +175,9 @@ def test_withhold_paid_back_by_score_with_forfeits_to_strong_performers(run_plan
     # net: A 400,000 − 40,000 + 40,000 + 35,000 = 435,000; B 300,000 − 30,000 + 15,000 = 285,000;
     #      C 200,000 − 20,000 = 180,000
     people = [physician(NPI_A), physician(NPI_B), physician(NPI_C)]
-    r = run_plan(WITHHOLD.format(bonus="0.95") + SCORECARD.format(fallback="none"), people, _withhold_fill)
+    r = run_plan(
+        WITHHOLD.format(bonus="0.95") + SCORECARD.format(fallback="none"), people, _withhold_fill
+    )
     assert r.net(NPI_A) == 43500000
     assert r.net(NPI_B) == 28500000
     assert r.net(NPI_C) == 18000000
@@ -183,11 +191,15 @@ def test_withhold_paid_back_by_score_with_forfeits_to_strong_performers(run_plan
     assert payout.alignment == "mixed"
 
 
-def test_withhold_where_nobody_qualifies_for_the_bonus_retains_the_forfeits(run_plan: Runner) -> None:
+def test_withhold_where_nobody_qualifies_for_the_bonus_retains_the_forfeits(
+    run_plan: Runner,
+) -> None:
     # bonus threshold 2.0 is out of reach: the 35,000 forfeited is retained by the system
     # Σ withheld 90,000 = Σ payout 55,000 + Σ bonus 0 + retained 35,000
     people = [physician(NPI_A), physician(NPI_B), physician(NPI_C)]
-    r = run_plan(WITHHOLD.format(bonus="2.0") + SCORECARD.format(fallback="none"), people, _withhold_fill)
+    r = run_plan(
+        WITHHOLD.format(bonus="2.0") + SCORECARD.format(fallback="none"), people, _withhold_fill
+    )
     (retained,) = r.lines(None, "withhold", "withhold_retained")
     assert retained.amount_cents == 3500000
     assert retained.destination == "system:retained"

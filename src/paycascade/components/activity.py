@@ -37,8 +37,11 @@ class _PerActivity(Spec):
             row: list[int] = []
             for p in frame.physicians:
                 quantity = sum(
-                    (q for b, act, q in frame.data.activities.get(p.npi, ())
-                     if act == self.activity and b in seg.buckets),
+                    (
+                        q
+                        for b, act, q in frame.data.activities.get(p.npi, ())
+                        if act == self.activity and b in seg.buckets
+                    ),
                     ZERO,
                 )
                 cents = frame.cents(quantity * entry.value)
@@ -47,10 +50,17 @@ class _PerActivity(Spec):
                     continue
                 postings.append(
                     self.pay(
-                        frame, p, seg, cents,
+                        frame,
+                        p,
+                        seg,
+                        cents,
                         f"{fmt_decimal(quantity)} {self.unit} × {fmt_rate(entry.value)} = {fmt_cents(cents)}",
-                        {"activity": self.activity, "quantity": str(quantity),
-                         "rate": str(entry.value), "parameter": self.rate.cite(seg.start)},
+                        {
+                            "activity": self.activity,
+                            "quantity": str(quantity),
+                            "rate": str(entry.value),
+                            "parameter": self.rate.cite(seg.start),
+                        },
                         line=entry.line,
                     )
                 )
@@ -88,4 +98,6 @@ def parse_non_clinical(r: Reader, base: dict[str, Any]) -> NonClinical | None:
     r.unknown_keys({"amount_each", "activity", *base["_common_keys"]})
     if rate is None or not activity:
         return None
-    return NonClinical(**base["fields"], activity=activity, rate=rate, unit=activity.replace("_", " "))
+    return NonClinical(
+        **base["fields"], activity=activity, rate=rate, unit=activity.replace("_", " ")
+    )

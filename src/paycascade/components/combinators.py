@@ -44,7 +44,10 @@ class GreaterOf(Spec):
     def compute(self, frame: Frame) -> list[Posting]:
         computed = [(spec, spec.compute(frame)) for spec in self.inner]
         totals = [
-            [sum(frame.results[spec.id][s.index][i] for s in frame.segments) for i in range(len(frame.physicians))]
+            [
+                sum(frame.results[spec.id][s.index][i] for s in frame.segments)
+                for i in range(len(frame.physicians))
+            ]
             for spec, _ in computed
         ]
         chosen: list[int] = []
@@ -55,11 +58,18 @@ class GreaterOf(Spec):
         npi_index = {p.npi: i for i, p in enumerate(frame.physicians)}
         for k, (spec, spec_postings) in enumerate(computed):
             for posting in spec_postings:
-                i = npi_index.get(posting.npi or "")
-                if i is None or chosen[i] != k:
+                who = npi_index.get(posting.npi or "")
+                if who is None or chosen[who] != k:
                     continue
-                options = ", ".join(f"{s.id} {fmt_cents(totals[j][i])}" for j, (s, _) in enumerate(computed))
-                postings.append(replace(posting, explanation=f"{posting.explanation} [greater of: {options} → {spec.id}]"))
+                options = ", ".join(
+                    f"{s.id} {fmt_cents(totals[j][who])}" for j, (s, _) in enumerate(computed)
+                )
+                postings.append(
+                    replace(
+                        posting,
+                        explanation=f"{posting.explanation} [greater of: {options} → {spec.id}]",
+                    )
+                )
         paid = [[0] * len(frame.physicians) for _ in frame.segments]
         for k, (spec, _) in enumerate(computed):
             result = frame.results[spec.id]
@@ -102,7 +112,9 @@ class Band(Spec):
             return None
         total = ZERO
         for seg in frame.segments:
-            amount, _ = prorated_annual(param.at(seg.start).value, frame.physicians[i], self.fte_basis, seg, frame)
+            amount, _ = prorated_annual(
+                param.at(seg.start).value, frame.physicians[i], self.fte_basis, seg, frame
+            )
             total += amount
         return frame.cents(total)
 
@@ -111,7 +123,10 @@ class Band(Spec):
         for spec in self.inner:
             postings.extend(spec.compute(frame))
         n = len(frame.physicians)
-        paid = [[sum(frame.results[spec.id][s.index][i] for spec in self.inner) for i in range(n)] for s in frame.segments]
+        paid = [
+            [sum(frame.results[spec.id][s.index][i] for spec in self.inner) for i in range(n)]
+            for s in frame.segments
+        ]
         period = whole_period(frame)
         for i, p in enumerate(frame.physicians):
             total = sum(paid[s.index][i] for s in frame.segments)
@@ -124,13 +139,23 @@ class Band(Spec):
             adjustment = target - total
             if adjustment == 0:
                 continue
-            bound = f"floor {fmt_cents(low or 0)}" if adjustment > 0 else f"ceiling {fmt_cents(high or 0)}"
+            bound = (
+                f"floor {fmt_cents(low or 0)}"
+                if adjustment > 0
+                else f"ceiling {fmt_cents(high or 0)}"
+            )
             postings.append(
                 self.pay(
-                    frame, p, period, adjustment,
+                    frame,
+                    p,
+                    period,
+                    adjustment,
                     f"{' + '.join(s.id for s in self.inner)} = {fmt_cents(total)} brought to the {bound}: adjustment {fmt_cents(adjustment)}",
-                    {"total": str(Decimal(total) / 100), "min": str(Decimal(low) / 100) if low is not None else "",
-                     "max": str(Decimal(high) / 100) if high is not None else ""},
+                    {
+                        "total": str(Decimal(total) / 100),
+                        "min": str(Decimal(low) / 100) if low is not None else "",
+                        "max": str(Decimal(high) / 100) if high is not None else "",
+                    },
                     kind="band_adjustment",
                 )
             )
@@ -147,7 +172,11 @@ def _inner(r: Reader, base: dict[str, Any]) -> tuple[Spec, ...] | None:
     specs = []
     for index, item in enumerate(value):
         if not isinstance(item, PosDict):
-            r.diags.add(r.file, value.line_of(index), f"{r.where}: each item of 'of' must be a component declaration")
+            r.diags.add(
+                r.file,
+                value.line_of(index),
+                f"{r.where}: each item of 'of' must be a component declaration",
+            )
             return None
         spec = base["parse_inner"](item)
         if spec is None:

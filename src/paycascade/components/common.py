@@ -39,7 +39,11 @@ def whole_period(frame: Frame) -> Segment:
 
 
 def prorated_annual(
-    annual: Decimal, p: Physician, basis: str, seg: Segment, frame: Frame,
+    annual: Decimal,
+    p: Physician,
+    basis: str,
+    seg: Segment,
+    frame: Frame,
     window: tuple[date | None, date | None] = (None, None),
 ) -> tuple[Decimal, str]:
     """Annual amount × FTE × days active in the segment ÷ days in the year, with its wording."""

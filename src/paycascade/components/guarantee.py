@@ -75,7 +75,9 @@ class Guarantee(Spec):
             line = self.line
             for seg in frame.segments:
                 entry = self.amount.at(seg.start)
-                amount, text = prorated_annual(entry.value, p, self.fte_basis, seg, frame, self.term(p))
+                amount, text = prorated_annual(
+                    entry.value, p, self.fte_basis, seg, frame, self.term(p)
+                )
                 if amount:
                     guaranteed += amount
                     texts.append(text)
@@ -84,39 +86,71 @@ class Guarantee(Spec):
             if g == 0:
                 continue
             earned = sum(frame.basis(self.against, seg)[i] for seg in frame.segments)
-            term = f", term {self.months} months from {p.start_date}" if self.months and p.start_date else ""
+            term = (
+                f", term {self.months} months from {p.start_date}"
+                if self.months and p.start_date
+                else ""
+            )
             g_text = f"guarantee {' + '.join(texts)} = {fmt_cents(g)}{term}"
             against = " + ".join(self.against)
             if not self.recoverable:
                 top_up = max(0, g - earned)
                 postings.append(
                     self.pay(
-                        frame, p, period, top_up,
+                        frame,
+                        p,
+                        period,
+                        top_up,
                         f"{g_text}; earned {against} {fmt_cents(earned)}; top-up max(0, {fmt_cents(g)} − {fmt_cents(earned)}) = {fmt_cents(top_up)}",
                         {"guaranteed": str(Decimal(g) / 100), "earned": str(Decimal(earned) / 100)},
-                        kind="guarantee_top_up", line=line,
+                        kind="guarantee_top_up",
+                        line=line,
                     )
                 )
                 results[-1][i] = top_up
                 continue
-            results[-1][i] = self._draw(frame, p, period, g, earned, g_text, against, line, postings)
+            results[-1][i] = self._draw(
+                frame, p, period, g, earned, g_text, against, line, postings
+            )
         self.record(frame, results)
         return postings
 
     def _draw(
-        self, frame: Frame, p: Physician, period: Any, g: int, earned: int, g_text: str,
-        against: str, line: int, postings: list[Posting],
+        self,
+        frame: Frame,
+        p: Physician,
+        period: Any,
+        g: int,
+        earned: int,
+        g_text: str,
+        against: str,
+        line: int,
+        postings: list[Posting],
     ) -> int:
         account = physician_account(p.npi)
-        inputs = {"draw": str(Decimal(g) / 100), "earned": str(Decimal(earned) / 100),
-                  "recovery": self.recovery}
-        postings.append(self.pay(frame, p, period, g, f"draw advanced: {g_text}", inputs, kind="draw", line=line))
+        inputs = {
+            "draw": str(Decimal(g) / 100),
+            "earned": str(Decimal(earned) / 100),
+            "recovery": self.recovery,
+        }
+        postings.append(
+            self.pay(
+                frame, p, period, g, f"draw advanced: {g_text}", inputs, kind="draw", line=line
+            )
+        )
         recovered = min(g, earned)
         postings.append(
             self.flow(
-                frame, p.npi, period, account, SYSTEM_COMPENSATION, recovered,
+                frame,
+                p.npi,
+                period,
+                account,
+                SYSTEM_COMPENSATION,
+                recovered,
                 f"true-up: draw recovered from earned {against} = min({fmt_cents(g)}, {fmt_cents(earned)}) = {fmt_cents(recovered)}",
-                inputs, kind="draw_recovery", line=line,
+                inputs,
+                kind="draw_recovery",
+                line=line,
             )
         )
         net = g - recovered
@@ -124,18 +158,30 @@ class Guarantee(Spec):
         if shortfall and self.recovery == "clawback":
             postings.append(
                 self.flow(
-                    frame, p.npi, period, account, SYSTEM_COMPENSATION, shortfall,
+                    frame,
+                    p.npi,
+                    period,
+                    account,
+                    SYSTEM_COMPENSATION,
+                    shortfall,
                     f"shortfall clawed back: draw {fmt_cents(g)} − earned {fmt_cents(earned)} = {fmt_cents(shortfall)} owed",
-                    inputs, kind="draw_clawback", line=line,
+                    inputs,
+                    kind="draw_clawback",
+                    line=line,
                 )
             )
             net -= shortfall
         elif shortfall:
             postings.append(
                 self.pay(
-                    frame, p, period, 0,
+                    frame,
+                    p,
+                    period,
+                    0,
                     f"shortfall forgiven: draw {fmt_cents(g)} − earned {fmt_cents(earned)} = {fmt_cents(shortfall)} kept by the physician",
-                    inputs, kind="draw_forgiven", line=line,
+                    inputs,
+                    kind="draw_forgiven",
+                    line=line,
                 )
             )
         return net
@@ -148,13 +194,28 @@ def parse(r: Reader, base: dict[str, Any]) -> Guarantee | None:
     recoverable = r.boolean("recoverable", False)
     recovery = r.choice("recovery", ("clawback", "forgive"), "clawback")
     fte_basis = r.choice("fte_basis", FTE_BASES, "total")
-    r.unknown_keys({"amount", "months", "against", "recoverable", "recovery", "fte_basis", *base["_common_keys"]})
+    r.unknown_keys(
+        {
+            "amount",
+            "months",
+            "against",
+            "recoverable",
+            "recovery",
+            "fte_basis",
+            *base["_common_keys"],
+        }
+    )
     if months_value is not None and months_value != int(months_value):
         r.error("months", "'months' must be a whole number")
         return None
     if amount is None or not against:
         return None
     return Guarantee(
-        **base["fields"], amount=amount, months=None if months_value is None else int(months_value),
-        against=tuple(against), recoverable=recoverable, recovery=recovery, fte_basis=fte_basis,
+        **base["fields"],
+        amount=amount,
+        months=None if months_value is None else int(months_value),
+        against=tuple(against),
+        recoverable=recoverable,
+        recovery=recovery,
+        fte_basis=fte_basis,
     )

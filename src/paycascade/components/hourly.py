@@ -48,10 +48,16 @@ class Hourly(Spec):
                 what = f"{self.hours_kind} hours" if self.hours_kind else "hours"
                 postings.append(
                     self.pay(
-                        frame, p, seg, cents,
+                        frame,
+                        p,
+                        seg,
+                        cents,
                         f"{fmt_decimal(hours)} {what} × {fmt_rate(entry.value)}/h = {fmt_cents(cents)}",
-                        {"hours": str(hours), "rate": str(entry.value),
-                         "parameter": self.rate.cite(seg.start)},
+                        {
+                            "hours": str(hours),
+                            "rate": str(entry.value),
+                            "parameter": self.rate.cite(seg.start),
+                        },
                         line=entry.line,
                     )
                 )

@@ -36,9 +36,15 @@ class Panel(Spec):
                 months = data.sum_buckets(data.member_months, p.npi, seg)
                 if self.risk_adjusted:
                     adjusted = data.sum_buckets(data.risk_member_months, p.npi, seg)
-                    risk = (adjusted / months).quantize(Decimal("0.0001"), ROUND_HALF_UP) if months else ZERO
-                    text = (f"{fmt_decimal(months)} member months × average risk {risk} "
-                            f"= {fmt_decimal(adjusted)} risk-adjusted × {fmt_rate(entry.value)} PMPM")
+                    risk = (
+                        (adjusted / months).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+                        if months
+                        else ZERO
+                    )
+                    text = (
+                        f"{fmt_decimal(months)} member months × average risk {risk} "
+                        f"= {fmt_decimal(adjusted)} risk-adjusted × {fmt_rate(entry.value)} PMPM"
+                    )
                     base = adjusted
                 else:
                     text = f"{fmt_decimal(months)} member months × {fmt_rate(entry.value)} PMPM"
@@ -49,9 +55,17 @@ class Panel(Spec):
                     continue
                 postings.append(
                     self.pay(
-                        frame, p, seg, cents, f"{text} = {fmt_cents(cents)}",
-                        {"member_months": str(months), "risk_adjusted": str(self.risk_adjusted),
-                         "pmpm": str(entry.value), "parameter": self.pmpm.cite(seg.start)},
+                        frame,
+                        p,
+                        seg,
+                        cents,
+                        f"{text} = {fmt_cents(cents)}",
+                        {
+                            "member_months": str(months),
+                            "risk_adjusted": str(self.risk_adjusted),
+                            "pmpm": str(entry.value),
+                            "parameter": self.pmpm.cite(seg.start),
+                        },
                         line=entry.line,
                     )
                 )

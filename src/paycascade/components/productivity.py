@@ -75,7 +75,9 @@ class Productivity(Spec):
         paid = [[0] * n for _ in frame.segments]
         gross = [[0] * n for _ in frame.segments]
         postings: list[Posting] = []
-        windows = [(ws, window_end(ws, self.tier_reset, frame.period)) for ws in self.window_starts(frame)]
+        windows = [
+            (ws, window_end(ws, self.tier_reset, frame.period)) for ws in self.window_starts(frame)
+        ]
         for i, p in enumerate(frame.physicians):
             pieces = self._pieces(frame, p, windows)
             for seg in frame.segments:
@@ -92,7 +94,9 @@ class Productivity(Spec):
         self.record(frame, gross, "gross")
         return postings
 
-    def _pieces(self, frame: Frame, p: Physician, windows: Sequence[tuple[date, date]]) -> list[_Piece]:
+    def _pieces(
+        self, frame: Frame, p: Physician, windows: Sequence[tuple[date, date]]
+    ) -> list[_Piece]:
         """Split the physician's wRVUs by reset window × segment, priced on the tier curve."""
         data = frame.data
         starts = data.bucket_starts
@@ -224,7 +228,9 @@ def _tier_index(tiers: Sequence[Tier], total: Decimal, scale: Decimal) -> int:
     return len(tiers) - 1
 
 
-def _marginal(tiers: Sequence[Tier], start: Decimal, w: Decimal, scale: Decimal) -> tuple[Decimal, str]:
+def _marginal(
+    tiers: Sequence[Tier], start: Decimal, w: Decimal, scale: Decimal
+) -> tuple[Decimal, str]:
     """Price the wRVUs from position ``start`` to ``start + w`` tier by tier."""
     amount = ZERO
     parts: list[str] = []
@@ -261,14 +267,20 @@ def _full_window(ws: date, reset: str) -> tuple[date, date]:
 
 def _parse_tiers(r: Reader, value: Any, line: int) -> tuple[Tier, ...] | None:
     if not isinstance(value, PosList) or not value:
-        r.diags.add(r.file, line, f"{r.where}: 'tiers' must be a list like [{{up_to: 4500, rate: 50}}, {{rate: 55}}]")
+        r.diags.add(
+            r.file,
+            line,
+            f"{r.where}: 'tiers' must be a list like [{{up_to: 4500, rate: 50}}, {{rate: 55}}]",
+        )
         return None
     tiers: list[Tier] = []
     ok = True
     for index, item in enumerate(value):
         item_line = value.line_of(index)
         if not isinstance(item, PosDict):
-            r.diags.add(r.file, item_line, f"{r.where}: each tier needs 'rate' and (but the last) 'up_to'")
+            r.diags.add(
+                r.file, item_line, f"{r.where}: each tier needs 'rate' and (but the last) 'up_to'"
+            )
             ok = False
             continue
         sub = Reader(item, r.file, r.diags, f"{r.where} tier {index + 1}")
@@ -285,9 +297,13 @@ def _parse_tiers(r: Reader, value: Any, line: int) -> tuple[Tier, ...] | None:
         if up_to is not None and tiers and tiers[-1].up_to is not None and up_to <= tiers[-1].up_to:
             sub.error("up_to", f"tiers must ascend: {up_to} after {tiers[-1].up_to}")
             ok = False
-        tiers.append(Tier(up_to if not last else up_to, rate))
+        tiers.append(Tier(up_to, rate))
     if ok and tiers and tiers[-1].up_to is not None:
-        r.diags.add(r.file, value.line_of(len(value) - 1), f"{r.where}: the last tier must have no 'up_to' (it covers every wRVU above)")
+        r.diags.add(
+            r.file,
+            value.line_of(len(value) - 1),
+            f"{r.where}: the last tier must have no 'up_to' (it covers every wRVU above)",
+        )
         ok = False
     return tuple(tiers) if ok else None
 
@@ -305,14 +321,30 @@ def parse(r: Reader, base: dict[str, Any]) -> Productivity | None:
     fte_basis = r.choice("fte_basis", FTE_BASES, "clinical")
     reset = r.choice("tier_reset", RESETS, "annual")
     app = r.boolean("include_app_supervision", True)
-    r.unknown_keys({
-        "method", "conversion_factor", "threshold", "tiers", "paid_share", "fte_basis",
-        "tier_reset", "include_app_supervision", *base["_common_keys"],
-    })
+    r.unknown_keys(
+        {
+            "method",
+            "conversion_factor",
+            "threshold",
+            "tiers",
+            "paid_share",
+            "fte_basis",
+            "tier_reset",
+            "include_app_supervision",
+            *base["_common_keys"],
+        }
+    )
     needed = {"flat": cf, "threshold": cf if threshold else None}.get(method, tiers)
     if needed is None or share is None:
         return None
     return Productivity(
-        **base["fields"], method=method, conversion_factor=cf, tiers=tiers, threshold=threshold,
-        paid_share=share, fte_basis=fte_basis, tier_reset=reset, include_app_supervision=app,
+        **base["fields"],
+        method=method,
+        conversion_factor=cf,
+        tiers=tiers,
+        threshold=threshold,
+        paid_share=share,
+        fte_basis=fte_basis,
+        tier_reset=reset,
+        include_app_supervision=app,
     )

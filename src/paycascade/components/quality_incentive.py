@@ -43,7 +43,8 @@ class QualityIncentive(Spec):
         return self.scorecard.ids()
 
     def breakpoints(self) -> list[Any]:
-        return (self.amount or self.percent).breakpoints() if (self.amount or self.percent) else []
+        param = self.amount or self.percent
+        return param.breakpoints() if param is not None else []
 
     def compute(self, frame: Frame) -> list[Posting]:
         scores = self.scorecard.scores(frame)
@@ -71,8 +72,12 @@ class QualityIncentive(Spec):
                     f"up to {max_text} × score {score.composite}{cap_text}{gate_text} "
                     f"= {fmt_cents(cents)}; {score.explanation}"
                 )
-                inputs = {**inputs, "score": str(score.composite), "scorecard": score.scorecard,
-                          "score_basis": score.basis}
+                inputs = {
+                    **inputs,
+                    "score": str(score.composite),
+                    "scorecard": score.scorecard,
+                    "score_basis": score.basis,
+                }
                 postings.append(self.pay(frame, p, seg, cents, explanation, inputs, line=line))
             results.append(row)
         self.record(frame, results)
@@ -87,13 +92,25 @@ class QualityIncentive(Spec):
             base = Decimal(basis[i]) / 100
             maximum = base * entry.value
             text = f"{fmt_pct(entry.value)} × {fmt_cents(basis[i])} ({' + '.join(self.of)}) = {fmt_cents(frame.cents(maximum))}"
-            return maximum, text, {"percent": str(entry.value), "basis": str(base),
-                                   "parameter": self.percent.cite(seg.start)}, entry.line
+            return (
+                maximum,
+                text,
+                {
+                    "percent": str(entry.value),
+                    "basis": str(base),
+                    "parameter": self.percent.cite(seg.start),
+                },
+                entry.line,
+            )
         assert self.amount is not None
         entry = self.amount.at(seg.start)
         maximum, text = prorated_annual(entry.value, p, self.fte_basis, seg, frame)
-        return maximum, f"{text} = {fmt_cents(frame.cents(maximum))}", {
-            "amount": str(entry.value), "parameter": self.amount.cite(seg.start)}, entry.line
+        return (
+            maximum,
+            f"{text} = {fmt_cents(frame.cents(maximum))}",
+            {"amount": str(entry.value), "parameter": self.amount.cite(seg.start)},
+            entry.line,
+        )
 
 
 def parse(r: Reader, base: dict[str, Any]) -> QualityIncentive | None:
@@ -104,13 +121,23 @@ def parse(r: Reader, base: dict[str, Any]) -> QualityIncentive | None:
     cap = r.number("cap", default=ONE, minimum=ZERO) or ONE
     gate = r.number("gate", minimum=ZERO)
     fte_basis = r.choice("fte_basis", FTE_BASES, "total")
-    r.unknown_keys({"scorecard", "amount", "percent", "of", "cap", "gate", "fte_basis", *base["_common_keys"]})
+    r.unknown_keys(
+        {"scorecard", "amount", "percent", "of", "cap", "gate", "fte_basis", *base["_common_keys"]}
+    )
     if (amount is None) == (percent is None):
-        r.error(None, "give exactly one of 'amount' (annual dollars) or 'percent' (of other components)")
+        r.error(
+            None, "give exactly one of 'amount' (annual dollars) or 'percent' (of other components)"
+        )
         return None
     if choice is None:
         return None
     return QualityIncentive(
-        **base["fields"], scorecard=choice, amount=amount, percent=percent, of=tuple(of),
-        cap=cap, gate=gate, fte_basis=fte_basis,
+        **base["fields"],
+        scorecard=choice,
+        amount=amount,
+        percent=percent,
+        of=tuple(of),
+        cap=cap,
+        gate=gate,
+        fte_basis=fte_basis,
     )

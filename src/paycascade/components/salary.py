@@ -39,9 +39,16 @@ class Salary(Spec):
                     continue
                 postings.append(
                     self.pay(
-                        frame, p, seg, cents, f"{text} = {fmt_cents(cents)}",
-                        {"annual": str(entry.value), "fte_basis": self.fte_basis,
-                         "parameter": self.annual.cite(seg.start)},
+                        frame,
+                        p,
+                        seg,
+                        cents,
+                        f"{text} = {fmt_cents(cents)}",
+                        {
+                            "annual": str(entry.value),
+                            "fte_basis": self.fte_basis,
+                            "parameter": self.annual.cite(seg.start),
+                        },
                         line=entry.line,
                     )
                 )

@@ -55,5 +55,7 @@ def parse_choice(r: Reader) -> ScorecardChoice | None:
         default = pairs.get("default")
         by = tuple(sorted((str(k), str(v)) for k, v in pairs.items() if k != "default"))
         return ScorecardChoice(None if default is None else str(default), by)
-    r.error("scorecard", "'scorecard' must be a scorecard id or a mapping of specialty to scorecard id")
+    r.error(
+        "scorecard", "'scorecard' must be a scorecard id or a mapping of specialty to scorecard id"
+    )
     return None

@@ -47,16 +47,25 @@ class Shift(Spec):
                     amount += counts[stype] * entry.value * factor
                     unit = "shifts" if self.per == "shift" else "hours"
                     diff_text = "" if factor == ONE else f" × {fmt_decimal(factor, 2)} differential"
-                    parts.append(f"{fmt_decimal(counts[stype])} {stype} {unit} × {fmt_rate(entry.value)}{diff_text}")
+                    parts.append(
+                        f"{fmt_decimal(counts[stype])} {stype} {unit} × {fmt_rate(entry.value)}{diff_text}"
+                    )
                 cents = frame.cents(amount)
                 row.append(cents)
                 if not counts:
                     continue
                 postings.append(
                     self.pay(
-                        frame, p, seg, cents, " + ".join(parts) + f" = {fmt_cents(cents)}",
-                        {**{f"{k}_{self.per}s": str(v) for k, v in counts.items()},
-                         "rate": str(entry.value), "parameter": self.rate.cite(seg.start)},
+                        frame,
+                        p,
+                        seg,
+                        cents,
+                        " + ".join(parts) + f" = {fmt_cents(cents)}",
+                        {
+                            **{f"{k}_{self.per}s": str(v) for k, v in counts.items()},
+                            "rate": str(entry.value),
+                            "parameter": self.rate.cite(seg.start),
+                        },
                         line=entry.line,
                     )
                 )
@@ -72,16 +81,27 @@ def parse(r: Reader, base: dict[str, Any]) -> Shift | None:
     diffs: list[tuple[str, Decimal]] = []
     if raw is not None:
         if not isinstance(raw, PosDict):
-            r.error("differentials", "'differentials' must map shift types to multipliers, e.g. {night: 1.15}")
+            r.error(
+                "differentials",
+                "'differentials' must map shift types to multipliers, e.g. {night: 1.15}",
+            )
         else:
             for stype, value in raw.items():
                 try:
                     factor = D(value)
                 except (TypeError, ValueError):
-                    r.diags.add(r.file, raw.line_of(stype), f"{r.where}: differential for '{stype}' must be a number, not '{value}'")
+                    r.diags.add(
+                        r.file,
+                        raw.line_of(stype),
+                        f"{r.where}: differential for '{stype}' must be a number, not '{value}'",
+                    )
                     continue
                 if factor <= 0:
-                    r.diags.add(r.file, raw.line_of(stype), f"{r.where}: differential for '{stype}' must be > 0")
+                    r.diags.add(
+                        r.file,
+                        raw.line_of(stype),
+                        f"{r.where}: differential for '{stype}' must be > 0",
+                    )
                     continue
                 diffs.append((str(stype), factor))
     r.unknown_keys({"rate", "per", "differentials", *base["_common_keys"]})

@@ -46,14 +46,19 @@ class Stipend(Spec):
                         annual, cite, line = entry.value, self.annual.cite(seg.start), entry.line
                     else:
                         continue
-                    amount, text = prorated_annual(annual, p, self.fte_basis, seg, frame, (start, end))
+                    amount, text = prorated_annual(
+                        annual, p, self.fte_basis, seg, frame, (start, end)
+                    )
                     if amount == ZERO:
                         continue
                     cents = frame.cents(amount)
                     total += cents
                     postings.append(
                         self.pay(
-                            frame, p, seg, cents,
+                            frame,
+                            p,
+                            seg,
+                            cents,
                             f"{self.stipend.replace('_', ' ')}: {text} = {fmt_cents(cents)}",
                             {"stipend": self.stipend, "annual": str(annual), "parameter": cite},
                             line=line,

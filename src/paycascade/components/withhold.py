@@ -91,10 +91,21 @@ class Withhold(Spec):
                 text = f"{fmt_pct(entry.value)} × {fmt_cents(basis[i])} ({' + '.join(self.of)}) withheld into the pool = {fmt_cents(cents)}"
                 postings.append(
                     self.flow(
-                        frame, p.npi, seg, physician_account(p.npi), pool, cents, text,
-                        {"rate": str(entry.value), "basis": str(Decimal(basis[i]) / 100),
-                         "parameter": self.rate.cite(seg.start)},
-                        kind="withheld", alignment="volume", line=entry.line,
+                        frame,
+                        p.npi,
+                        seg,
+                        physician_account(p.npi),
+                        pool,
+                        cents,
+                        text,
+                        {
+                            "rate": str(entry.value),
+                            "basis": str(Decimal(basis[i]) / 100),
+                            "parameter": self.rate.cite(seg.start),
+                        },
+                        kind="withheld",
+                        alignment="volume",
+                        line=entry.line,
                     )
                 )
             withheld_rows.append(row)
@@ -131,9 +142,18 @@ class Withhold(Spec):
             )
             postings.append(
                 self.flow(
-                    frame, p.npi, seg, pool, physician_account(p.npi), payouts[i], text,
-                    {"withheld": str(Decimal(withheld[i]) / 100), "score": str(composite),
-                     "payout_share": str(share)},
+                    frame,
+                    p.npi,
+                    seg,
+                    pool,
+                    physician_account(p.npi),
+                    payouts[i],
+                    text,
+                    {
+                        "withheld": str(Decimal(withheld[i]) / 100),
+                        "score": str(composite),
+                        "payout_share": str(share),
+                    },
                     kind="withhold_payout",
                 )
             )
@@ -151,7 +171,13 @@ class Withhold(Spec):
             )
             postings.append(
                 self.flow(
-                    frame, p.npi, seg, pool, physician_account(p.npi), bonuses[i], text,
+                    frame,
+                    p.npi,
+                    seg,
+                    pool,
+                    physician_account(p.npi),
+                    bonuses[i],
+                    text,
                     {"forfeited_pool": str(Decimal(forfeited) / 100), "score": str(composite)},
                     kind="withhold_bonus",
                 )
@@ -161,22 +187,35 @@ class Withhold(Spec):
             reason = self._retained_reason(forfeited, bonuses)
             postings.append(
                 self.flow(
-                    frame, None, seg, pool, SYSTEM_RETAINED, retained,
+                    frame,
+                    None,
+                    seg,
+                    pool,
+                    SYSTEM_RETAINED,
+                    retained,
                     f"{fmt_cents(retained)} of {fmt_cents(forfeited)} forfeited retained by the system: {reason}",
-                    {"forfeited": str(Decimal(forfeited) / 100), "withheld_total": str(Decimal(sum(withheld)) / 100)},
-                    kind="withhold_retained", alignment="none",
+                    {
+                        "forfeited": str(Decimal(forfeited) / 100),
+                        "withheld_total": str(Decimal(sum(withheld)) / 100),
+                    },
+                    kind="withhold_retained",
+                    alignment="none",
                 )
             )
         return postings, returned
 
-    def _bonuses(self, forfeited: int, withheld: list[int], scores: list[ScoreResult | None]) -> list[int]:
+    def _bonuses(
+        self, forfeited: int, withheld: list[int], scores: list[ScoreResult | None]
+    ) -> list[int]:
         n = len(withheld)
         if self.forfeit_to != "strong_performers" or forfeited <= 0 or self.bonus_threshold is None:
             return [0] * n
         weights: list[Decimal] = []
         for i in range(n):
             score = scores[i]
-            strong = score is not None and withheld[i] > 0 and score.composite >= self.bonus_threshold
+            strong = (
+                score is not None and withheld[i] > 0 and score.composite >= self.bonus_threshold
+            )
             if not strong:
                 weights.append(ZERO)
             elif self.split == "score":
@@ -186,7 +225,10 @@ class Withhold(Spec):
                 weights.append(Decimal(withheld[i]))
         bonuses = allocate(forfeited, weights)
         if self.bonus_cap is not None:
-            bonuses = [min(b, int(Decimal(w) * self.bonus_cap)) for b, w in zip(bonuses, withheld, strict=True)]
+            bonuses = [
+                min(b, int(Decimal(w) * self.bonus_cap))
+                for b, w in zip(bonuses, withheld, strict=True)
+            ]
         return bonuses
 
     def _retained_reason(self, forfeited: int, bonuses: list[int]) -> str:
@@ -206,10 +248,12 @@ def _parse_steps(r: Reader) -> tuple[Step, ...] | None:
     if not isinstance(value, PosList):
         r.error("payout", "'payout' must be 'linear' or a list of {min_score, share} steps")
         return None
-    steps = []
+    steps: list[Step] = []
     for index, item in enumerate(value):
         if not isinstance(item, PosDict):
-            r.diags.add(r.file, value.line_of(index), f"{r.where}: payout step needs min_score and share")
+            r.diags.add(
+                r.file, value.line_of(index), f"{r.where}: payout step needs min_score and share"
+            )
             return None
         sub = Reader(item, r.file, r.diags, f"{r.where} payout step {index + 1}")
         low = sub.number("min_score", required=True, minimum=ZERO)
@@ -233,11 +277,16 @@ def parse(r: Reader, base: dict[str, Any]) -> Withhold | None:
     to, threshold, split, cap = "retained", None, "withheld", None
     if forfeit is not None:
         if not isinstance(forfeit, PosDict):
-            r.error("forfeits", "'forfeits' must be a mapping, e.g. {to: strong_performers, bonus_threshold: 0.9}")
+            r.error(
+                "forfeits",
+                "'forfeits' must be a mapping, e.g. {to: strong_performers, bonus_threshold: 0.9}",
+            )
         else:
             sub = Reader(forfeit, r.file, r.diags, f"{r.where} forfeits")
             to = sub.choice("to", ("strong_performers", "retained"), "retained")
-            threshold = sub.number("bonus_threshold", required=to == "strong_performers", minimum=ZERO)
+            threshold = sub.number(
+                "bonus_threshold", required=to == "strong_performers", minimum=ZERO
+            )
             split = sub.choice("split", ("withheld", "score"), "withheld")
             cap = sub.number("bonus_cap", minimum=ZERO)
             sub.unknown_keys({"to", "bonus_threshold", "split", "bonus_cap"})
@@ -245,6 +294,13 @@ def parse(r: Reader, base: dict[str, Any]) -> Withhold | None:
     if rate is None or choice is None or steps is None or not of:
         return None
     return Withhold(
-        **base["fields"], rate=rate, of=tuple(of), scorecard=choice, steps=steps,
-        forfeit_to=to, bonus_threshold=threshold, split=split, bonus_cap=cap,
+        **base["fields"],
+        rate=rate,
+        of=tuple(of),
+        scorecard=choice,
+        steps=steps,
+        forfeit_to=to,
+        bonus_threshold=threshold,
+        split=split,
+        bonus_cap=cap,
     )

@@ -46,7 +46,11 @@ def write_demo(directory: Path, *, physicians: int = 300, seed: int = 2026) -> N
     content and is not a paycascade workspace, so nobody's files are overwritten."""
     from paycascade.demo.synth import generate_data
 
-    if directory.exists() and any(directory.iterdir()) and not (directory / "paycascade.toml").exists():
+    if (
+        directory.exists()
+        and any(directory.iterdir())
+        and not (directory / "paycascade.toml").exists()
+    ):
         raise click.ClickException(
             f"{directory} is not empty and is not a paycascade workspace; choose another folder"
         )

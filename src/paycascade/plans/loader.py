@@ -20,10 +20,25 @@ from paycascade.plans.scorecard import Measure, Scorecard
 from paycascade.plans.yamlpos import PosDict, PosList, load_yaml
 
 COMMON_KEYS = ("id", "kind", "label", "alignment", "source", "note")
-PLAN_KEYS = ("plan", "name", "description", "source", "version", "crediting", "components", "scorecards")
+PLAN_KEYS = (
+    "plan",
+    "name",
+    "description",
+    "source",
+    "version",
+    "crediting",
+    "components",
+    "scorecards",
+)
 CREDITING_KEYS = (
-    "co_surgeon", "assistant_at_surgery", "multiple_procedure", "bilateral", "split_shared",
-    "app_supervision", "credit_on", "rvu_vintage",
+    "co_surgeon",
+    "assistant_at_surgery",
+    "multiple_procedure",
+    "bilateral",
+    "split_shared",
+    "app_supervision",
+    "credit_on",
+    "rvu_vintage",
 )
 CREDITING_DEFAULTS: dict[str, Decimal | None] = {
     "co_surgeon": Decimal("0.625"),
@@ -67,7 +82,7 @@ class Plan:
         return {table for spec in self.all_specs() for table in spec.needs}
 
     def tier_resets(self) -> set[str]:
-        return {str(getattr(s, "tier_reset")) for s in self.all_specs() if hasattr(s, "tier_reset")}
+        return {str(s.tier_reset) for s in self.all_specs() if hasattr(s, "tier_reset")}
 
 
 def load_plans(root: Path, diags: Diagnostics) -> dict[str, Plan]:
@@ -87,7 +102,9 @@ def load_plans(root: Path, diags: Diagnostics) -> dict[str, Plan]:
         if plan is None or len(diags.errors) > before:
             continue
         if plan.id in plans:
-            diags.add(display, plan.line, f"plan id '{plan.id}' is already used by {plans[plan.id].file}")
+            diags.add(
+                display, plan.line, f"plan id '{plan.id}' is already used by {plans[plan.id].file}"
+            )
             continue
         plans[plan.id] = plan
     return plans
@@ -100,7 +117,11 @@ def load_plan(path: Path, display: str, diags: Diagnostics) -> Plan | None:
             diags.add(display, None, "empty plan file")
         return None
     if not isinstance(data, PosDict):
-        diags.add(display, getattr(data, "line", 1), "a plan file must be a mapping with 'plan:' and 'components:'")
+        diags.add(
+            display,
+            getattr(data, "line", 1),
+            "a plan file must be a mapping with 'plan:' and 'components:'",
+        )
         return None
     r = Reader(data, display, diags, "plan")
     plan_id = r.text("plan", required=True)
@@ -114,9 +135,17 @@ def load_plan(path: Path, display: str, diags: Diagnostics) -> Plan | None:
     r.unknown_keys(PLAN_KEYS)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return Plan(
-        id=plan_id, name=name, file=display, line=data.line, source=r.text("source"),
-        description=r.text("description"), version=r.text("version"), components=components,
-        scorecards=scorecards, crediting=crediting, digest=digest,
+        id=plan_id,
+        name=name,
+        file=display,
+        line=data.line,
+        source=r.text("source"),
+        description=r.text("description"),
+        version=r.text("version"),
+        components=components,
+        scorecards=scorecards,
+        crediting=crediting,
+        digest=digest,
     )
 
 
@@ -158,7 +187,9 @@ def _scorecards(r: Reader) -> dict[str, Scorecard]:
         if not isinstance(body, PosDict):
             r.diags.add(r.file, line, f"scorecard '{card_id}' must be a mapping with 'measures'")
             continue
-        card = _scorecard(Reader(body, r.file, r.diags, f"scorecard '{card_id}'"), str(card_id), line)
+        card = _scorecard(
+            Reader(body, r.file, r.diags, f"scorecard '{card_id}'"), str(card_id), line
+        )
         if card is not None:
             cards[str(card_id)] = card
     return cards
@@ -203,23 +234,49 @@ def _measure(r: Reader, line: int) -> Measure | None:
     stretch = r.number("stretch")
     stretch_points = r.number("stretch_points", default=ONE, minimum=ONE)
     minimum = r.number("min_denominator", default=ONE, minimum=ZERO)
-    r.unknown_keys({"id", "label", "direction", "weight", "threshold", "target", "stretch",
-                    "stretch_points", "min_denominator", "source", "note"})
+    r.unknown_keys(
+        {
+            "id",
+            "label",
+            "direction",
+            "weight",
+            "threshold",
+            "target",
+            "stretch",
+            "stretch_points",
+            "min_denominator",
+            "source",
+            "note",
+        }
+    )
     if None in (weight, threshold, target, stretch_points, minimum):
         return None
     assert threshold is not None and target is not None and weight is not None
     sign = ONE if direction == "higher" else -ONE
     better = "above" if direction == "higher" else "below"
     if target * sign < threshold * sign:
-        r.error("target", f"target {target} must be at or {better} threshold {threshold} for a {direction}-is-better measure")
+        r.error(
+            "target",
+            f"target {target} must be at or {better} threshold {threshold} for a {direction}-is-better measure",
+        )
         return None
     if stretch is not None and stretch * sign <= target * sign:
-        r.error("stretch", f"stretch {stretch} must be {better} target {target} for a {direction}-is-better measure")
+        r.error(
+            "stretch",
+            f"stretch {stretch} must be {better} target {target} for a {direction}-is-better measure",
+        )
         return None
     return Measure(
-        id=mid, label=r.text("label", default=mid) or mid, direction=direction,  # type: ignore[arg-type]
-        weight=weight, threshold=threshold, target=target, stretch=stretch,
-        stretch_points=stretch_points or ONE, min_denominator=minimum or ONE, line=line,
+        id=mid,
+        label=r.text("label", default=mid) or mid,
+        direction=direction,  # type: ignore[arg-type]
+        weight=weight,
+        threshold=threshold,
+        target=target,
+        stretch=stretch,
+        stretch_points=stretch_points or ONE,
+        min_denominator=minimum or ONE,
+        line=line,
         source=r.text("source"),
     )
 
@@ -249,17 +306,25 @@ def _components(r: Reader, scorecards: dict[str, Scorecard]) -> tuple[Spec, ...]
             import difflib
 
             hint = difflib.get_close_matches(kind, list(KINDS), n=1)
-            extra = f" (did you mean '{hint[0]}'?)" if hint else f"; known kinds: {', '.join(KINDS)}"
+            extra = (
+                f" (did you mean '{hint[0]}'?)" if hint else f"; known kinds: {', '.join(KINDS)}"
+            )
             cr.error("kind", f"unknown component kind '{kind}'{extra}")
             return None
         parser, cls = KINDS[kind]
         alignment = cr.text("alignment", default=cls.default_alignment)
         if alignment not in ALIGNMENTS:
-            cr.error("alignment", f"alignment must be one of {', '.join(ALIGNMENTS)}, not '{alignment}'")
+            cr.error(
+                "alignment", f"alignment must be one of {', '.join(ALIGNMENTS)}, not '{alignment}'"
+            )
             alignment = cls.default_alignment
         fields = {
-            "id": cid, "label": cr.text("label", default=cid.replace("_", " ")) or cid,
-            "file": r.file, "line": node.line, "alignment": alignment, "source": cr.text("source"),
+            "id": cid,
+            "label": cr.text("label", default=cid.replace("_", " ")) or cid,
+            "file": r.file,
+            "line": node.line,
+            "alignment": alignment,
+            "source": cr.text("source"),
         }
         cr.text("note")
         spec = parser(cr, {"fields": fields, "_common_keys": COMMON_KEYS, "parse_inner": parse_one})
@@ -269,15 +334,24 @@ def _components(r: Reader, scorecards: dict[str, Scorecard]) -> tuple[Spec, ...]
             base_ref = ref.split(".", 1)[0]
             if base_ref not in {s.id for s in specs} and base_ref not in _nested_ids(specs):
                 key = next((k for k in ("of", "against") if k in node), None)
-                cr.error(key, f"refers to '{ref}', which must be a component declared before '{cid}'")
+                cr.error(
+                    key, f"refers to '{ref}', which must be a component declared before '{cid}'"
+                )
         for card in spec.scorecard_ids():
             if card not in scorecards:
-                cr.error("scorecard", f"unknown scorecard '{card}'; declared: {', '.join(sorted(scorecards)) or 'none'}")
+                cr.error(
+                    "scorecard",
+                    f"unknown scorecard '{card}'; declared: {', '.join(sorted(scorecards)) or 'none'}",
+                )
         return spec
 
     for index, node in enumerate(raw):
         if not isinstance(node, PosDict):
-            r.diags.add(r.file, raw.line_of(index), f"{r.where}: each component must be a mapping with 'id' and 'kind'")
+            r.diags.add(
+                r.file,
+                raw.line_of(index),
+                f"{r.where}: each component must be a mapping with 'id' and 'kind'",
+            )
             continue
         spec = parse_one(node)
         if spec is not None:

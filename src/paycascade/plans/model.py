@@ -61,7 +61,9 @@ class PlanData:
         default_factory=dict
     )
 
-    def sum_buckets(self, table: Mapping[tuple[str, int], Decimal], npi: str, seg: Segment) -> Decimal:
+    def sum_buckets(
+        self, table: Mapping[tuple[str, int], Decimal], npi: str, seg: Segment
+    ) -> Decimal:
         return sum((table.get((npi, b), ZERO) for b in seg.buckets), ZERO)
 
 
@@ -179,7 +181,16 @@ class Spec(ABC):
         if cents < 0:
             source, destination, cents = account, SYSTEM_COMPENSATION, -cents
         return self.flow(
-            frame, physician.npi, seg, source, destination, cents, explanation, inputs, kind=kind, line=line
+            frame,
+            physician.npi,
+            seg,
+            source,
+            destination,
+            cents,
+            explanation,
+            inputs,
+            kind=kind,
+            line=line,
         )
 
     def flow(

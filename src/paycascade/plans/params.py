@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any, Generic, TypeVar
 
 from paycascade.diagnostics import Diagnostics
@@ -151,13 +152,19 @@ class Reader:
         try:
             number = D(value)
         except (TypeError, ValueError):
-            self.diags.add(self.file, line, f"{self.where}: '{key}' must be a number, not '{value}'")
+            self.diags.add(
+                self.file, line, f"{self.where}: '{key}' must be a number, not '{value}'"
+            )
             return default
         if minimum is not None and number < minimum:
-            self.diags.add(self.file, line, f"{self.where}: '{key}' must be ≥ {minimum}, not {number}")
+            self.diags.add(
+                self.file, line, f"{self.where}: '{key}' must be ≥ {minimum}, not {number}"
+            )
             return default
         if maximum is not None and number > maximum:
-            self.diags.add(self.file, line, f"{self.where}: '{key}' must be ≤ {maximum}, not {number}")
+            self.diags.add(
+                self.file, line, f"{self.where}: '{key}' must be ≤ {maximum}, not {number}"
+            )
             return default
         return number
 
@@ -194,8 +201,10 @@ class Reader:
             if default is None:
                 return None
             return Dated.constant(key, default, self.file, line)
-        if isinstance(value, PosList) and value and all(
-            isinstance(v, PosDict) and "from" in v for v in value
+        if (
+            isinstance(value, PosList)
+            and value
+            and all(isinstance(v, PosDict) and "from" in v for v in value)
         ):
             return self._dated_list(key, value, convert)
         if isinstance(value, PosDict) and "value" in value:
@@ -240,9 +249,15 @@ class Reader:
                 ok = False
                 continue
             source = item.get("source")
-            entries.append(Entry(effective, converted, item_line, None if source is None else str(source)))
-        for before, after in zip(entries, entries[1:], strict=False):
-            if after.effective is not None and before.effective is not None and after.effective <= before.effective:
+            entries.append(
+                Entry(effective, converted, item_line, None if source is None else str(source))
+            )
+        for before, after in pairwise(entries):
+            if (
+                after.effective is not None
+                and before.effective is not None
+                and after.effective <= before.effective
+            ):
                 self.diags.add(
                     self.file,
                     after.line,

@@ -70,7 +70,9 @@ class Measure:
         dir_word = "≥" if self.direction == "higher" else "≤"
         goals = f"threshold {fmt_pct(self.threshold)}, target {fmt_pct(self.target)}"
         if self.stretch is not None:
-            goals += f", stretch {fmt_pct(self.stretch)} = {fmt_decimal(self.stretch_points, 2)} pts"
+            goals += (
+                f", stretch {fmt_pct(self.stretch)} = {fmt_decimal(self.stretch_points, 2)} pts"
+            )
         return f"rate {fmt_pct(rate.quantize(_SCORE_Q, ROUND_HALF_UP))} ({dir_word} is better; {goals})"
 
 
@@ -166,8 +168,21 @@ class Scorecard:
                 reason = f"{m.describe_points(rate)} → {pts.normalize():f} pts"
             scores.append(
                 MeasureScore(
-                    m.id, m.label, m.direction, m.weight, num, den, exc, rate, pts, counted,
-                    reason, m.threshold, m.target, m.stretch, m.line,
+                    m.id,
+                    m.label,
+                    m.direction,
+                    m.weight,
+                    num,
+                    den,
+                    exc,
+                    rate,
+                    pts,
+                    counted,
+                    reason,
+                    m.threshold,
+                    m.target,
+                    m.stretch,
+                    m.line,
                 )
             )
         return scores

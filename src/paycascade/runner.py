@@ -1,0 +1,468 @@
+"""Check and run a workspace: load → validate → aggregate → compute → write, atomically.
+
+A run either writes all of ``out/<run-id>/`` and records itself in the workspace database, or
+writes nothing.  The run id is derived from the inputs (engine version, period, rounding, and
+the SHA-256 of every input, plan and reference file), so the same inputs give the same run id
+and byte-identical ``ledger.csv`` and ``statements.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from paycascade import __version__
+from paycascade.diagnostics import Diagnostics, PaycascadeError
+from paycascade.engine import Computation, bucket_starts, compute
+from paycascade.ledger import LEDGER_COLUMNS, ledger_rows
+from paycascade.periods import Period, parse_period
+from paycascade.plans.loader import Plan, load_plans
+from paycascade.plans.model import Physician, PlanData
+from paycascade.statements import (
+    STATEMENT_COLUMNS,
+    Totals,
+    statement_detail,
+    statement_rows,
+    totals_by_npi,
+)
+from paycascade.workspace import Workspace, load_workspace
+
+Progress = Callable[[str], None]
+BASE_TABLES = {"physicians", "encounters"}
+DB_FILE = "paycascade.duckdb"
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass
+class Loaded:
+    """Everything validated and ready to compute."""
+
+    workspace: Workspace
+    period: Period
+    plans: dict[str, Plan]
+    physicians: list[Physician]
+    con: duckdb.DuckDBPyConnection
+    diagnostics: Diagnostics
+    input_files: list[Path] = field(default_factory=list)
+    rows_read: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    period: Period
+    out_dir: Path
+    workspace: Workspace
+    physicians: list[Physician]
+    plans: dict[str, Plan]
+    computation: Computation
+    totals: dict[str, Totals]
+    warnings: Diagnostics
+    timings: dict[str, float]
+    rows_read: dict[str, int]
+
+
+# -- loading and checking ---------------------------------------------------------------
+
+
+def load(root: Path, period_text: str | None, progress: Progress = _quiet) -> Loaded:
+    """Read and validate everything.  Raises PaycascadeError listing every problem."""
+    from paycascade.ingest import load_inputs
+
+    diags = Diagnostics()
+    ws = load_workspace(root, diags)
+    if ws is None:
+        raise PaycascadeError(diags)
+    period = _period(ws, period_text, diags)
+    progress("loading plans")
+    plans = load_plans(root, diags)
+    needed = set(BASE_TABLES)
+    for plan in plans.values():
+        needed |= plan.needs()
+    con = duckdb.connect()
+    progress("reading input tables")
+    diags.extend(load_inputs(con, root, ws.tables, needed, ws.pfs))
+    physicians = _physicians(con, plans, diags) if _has_table(con, "stg_physicians") else []
+    if diags.has_errors() or period is None:
+        con.close()
+        raise PaycascadeError(diags)
+    files = _input_files(con, ws)
+    rows = _rows_read(con)
+    return Loaded(ws, period, plans, physicians, con, diags, files, rows)
+
+
+def check(root: Path, period_text: str | None = None) -> Diagnostics:
+    """Every problem in the workspace, at once (errors and warnings)."""
+    try:
+        loaded = load(root, period_text)
+    except PaycascadeError as exc:
+        return exc.diagnostics
+    loaded.con.close()
+    return loaded.diagnostics
+
+
+def _period(ws: Workspace, text: str | None, diags: Diagnostics) -> Period | None:
+    value = text or ws.default_period
+    if value is None:
+        diags.add("paycascade.toml", None, "no period: give --period or set [run] period")
+        return None
+    try:
+        return parse_period(value)
+    except ValueError as exc:
+        where = "paycascade.toml" if text is None else "--period"
+        diags.add(where, None, str(exc))
+        return None
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_name = ?", [name]
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _physicians(
+    con: duckdb.DuckDBPyConnection, plans: Mapping[str, Plan], diags: Diagnostics
+) -> list[Physician]:
+    cols = {r[0] for r in con.execute("describe stg_physicians").fetchall()}
+
+    def col(name: str, default: str = "null") -> str:
+        return f'"{name}"' if name in cols else default
+
+    query = f"""
+        select npi, name, specialty, plan, fte, {col("clinical_fte")}, {col("start_date")},
+               {col("end_date")}, {col("group")}, {col("provider_type")},
+               {col("_row", "0")}, {col("_file", "'data/physicians'")}
+        from stg_physicians order by npi
+    """
+    physicians = []
+    for row in con.execute(query).fetchall():
+        npi, name, specialty, plan, fte, cfte, start, end, group, ptype, rownum, file = row
+        if plan not in plans:
+            hint = ", ".join(sorted(plans)) or "none loaded"
+            diags.add(
+                str(file),
+                int(rownum or 0) or None,
+                f"unknown plan '{plan}' (plans: {hint})",
+                column="plan",
+            )
+            continue
+        physicians.append(
+            Physician(
+                npi=str(npi),
+                name=str(name),
+                specialty=str(specialty),
+                plan=str(plan),
+                fte=Decimal(str(fte)),
+                clinical_fte=Decimal(str(cfte if cfte is not None else fte)),
+                start_date=start,
+                end_date=end,
+                group=str(group or specialty),
+                provider_type=str(ptype or "physician"),
+                row=int(rownum or 0),
+            )
+        )
+    return physicians
+
+
+def _input_files(con: duckdb.DuckDBPyConnection, ws: Workspace) -> list[Path]:
+    files = sorted(
+        p for p in (ws.root / "data").rglob("*") if p.is_file() and not p.name.startswith(".")
+    )
+    if ws.pfs is not None and ws.pfs not in files:
+        files.append(ws.pfs)
+    return files
+
+
+def _rows_read(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    rows: dict[str, int] = {}
+    for (name,) in con.execute(
+        "select table_name from information_schema.tables where table_name like 'stg_%' order by 1"
+    ).fetchall():
+        count = con.execute(f'select count(*) from "{name}"').fetchone()
+        rows[name.removeprefix("stg_")] = int(count[0]) if count else 0
+    return rows
+
+
+# -- running ----------------------------------------------------------------------------
+
+
+def run(root: Path, period_text: str | None = None, progress: Progress = _quiet) -> RunResult:
+    """Compute a period and write ``out/<run-id>/``.  Raises PaycascadeError on bad input."""
+    from paycascade.pipelines.aggregate import aggregate
+    from paycascade.pipelines.crediting import CreditingPolicy
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    loaded = load(root, period_text, progress)
+    timings["load and validate"] = time.perf_counter() - t0
+    ws, period, plans = loaded.workspace, loaded.period, loaded.plans
+    try:
+        progress("hashing inputs")
+        run_id, manifest = _run_identity(ws, period, plans, loaded.input_files)
+        starts = bucket_starts(list(plans.values()), period)
+        policies = {pid: CreditingPolicy(**plan.crediting) for pid, plan in plans.items()}
+        progress("aggregating encounters, panels and quality")
+        t1 = time.perf_counter()
+        aggs = aggregate(
+            loaded.con,
+            run_id=run_id,
+            period_start=period.start,
+            period_end=period.end,
+            breakpoints=starts,
+            policies=policies,
+            default_policy=CreditingPolicy(),
+            period_label=period.label,
+        )
+        timings["aggregate"] = time.perf_counter() - t1
+        data = plan_data(aggs, starts)
+        progress("computing pay")
+        t2 = time.perf_counter()
+        computation = compute(plans, loaded.physicians, period, data, ws.rounding)
+        timings["compute"] = time.perf_counter() - t2
+        totals = totals_by_npi(computation.postings)
+        progress("writing results")
+        t3 = time.perf_counter()
+        out_dir = _write_outputs(
+            ws, run_id, period, plans, loaded.physicians, computation, totals, data, aggs, manifest
+        )
+        _record(ws, run_id, period, out_dir, computation, manifest)
+        timings["write"] = time.perf_counter() - t3
+    finally:
+        loaded.con.close()
+    warnings = Diagnostics([d for d in loaded.diagnostics if d.severity == "warning"])
+    return RunResult(
+        run_id,
+        period,
+        out_dir,
+        ws,
+        loaded.physicians,
+        plans,
+        computation,
+        totals,
+        warnings,
+        timings,
+        dict(loaded.rows_read),
+    )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _run_identity(
+    ws: Workspace, period: Period, plans: Mapping[str, Plan], files: Iterable[Path]
+) -> tuple[str, dict[str, Any]]:
+    inputs = [{"file": ws.display(p), "sha256": _sha256(p)} for p in files]
+    config = ws.root / "paycascade.toml"
+    manifest: dict[str, Any] = {
+        "engine": "paycascade",
+        "engine_version": __version__,
+        "period": period.label,
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+        "rounding": ws.rounding,
+        "config_sha256": _sha256(config),
+        "inputs": inputs,
+        "plans": [
+            {"plan": p.id, "file": p.file, "version": p.version, "sha256": p.digest}
+            for p in sorted(plans.values(), key=lambda x: x.id)
+        ],
+    }
+    key = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
+    run_id = f"{period.label}-{key[:10]}"
+    manifest["run_id"] = run_id
+    return run_id, manifest
+
+
+def _csv_bytes(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _write_outputs(
+    ws: Workspace,
+    run_id: str,
+    period: Period,
+    plans: Mapping[str, Plan],
+    physicians: Sequence[Physician],
+    computation: Computation,
+    totals: Mapping[str, Totals],
+    data: PlanData,
+    aggs: Any,
+    manifest: Mapping[str, Any],
+) -> Path:
+    out_root = ws.out_dir
+    out_root.mkdir(parents=True, exist_ok=True)
+    final = out_root / run_id
+    staging = out_root / f".{run_id}.tmp-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir()
+    try:
+        (staging / "ledger.csv").write_bytes(
+            _csv_bytes(LEDGER_COLUMNS, ledger_rows(run_id, period.label, computation.postings))
+        )
+        (staging / "statements.csv").write_bytes(
+            _csv_bytes(STATEMENT_COLUMNS, statement_rows(period.label, physicians, totals))
+        )
+        details = _details(run_id, period, plans, physicians, computation, aggs)
+        (staging / "statements.json").write_text(
+            json.dumps(details, indent=1, sort_keys=True), encoding="utf-8"
+        )
+        (staging / "run.json").write_text(
+            json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8"
+        )
+        if final.exists():
+            shutil.rmtree(final)
+        staging.rename(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return final
+
+
+def _details(
+    run_id: str,
+    period: Period,
+    plans: Mapping[str, Plan],
+    physicians: Sequence[Physician],
+    computation: Computation,
+    aggs: Any,
+) -> dict[str, Any]:
+    from paycascade.pipelines.views import wrvu_summaries
+
+    by_npi: dict[str, list[Any]] = {}
+    for posting in computation.postings:
+        if posting.npi is not None:
+            by_npi.setdefault(posting.npi, []).append(posting)
+    wrvu = wrvu_summaries(aggs)
+    out: dict[str, Any] = {}
+    for p in physicians:
+        plan = plans[p.plan]
+        out[p.npi] = statement_detail(
+            run_id=run_id,
+            period=period.label,
+            physician=p,
+            plan_name=plan.name,
+            plan_file=plan.file,
+            postings=by_npi.get(p.npi, []),
+            scorecards=[s.as_dict() for s in computation.scores.get(p.npi, [])],
+            wrvu=wrvu.get(p.npi, {}),
+        )
+    return out
+
+
+def _record(
+    ws: Workspace,
+    run_id: str,
+    period: Period,
+    out_dir: Path,
+    computation: Computation,
+    manifest: Mapping[str, Any],
+) -> None:
+    """Append the run to the workspace database (runs + ledger), in one transaction."""
+    ws.state_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(ws.state_dir / DB_FILE))
+    try:
+        con.execute("begin")
+        con.execute(
+            """create table if not exists runs (
+                run_id varchar, period varchar, created_at timestamp, engine_version varchar,
+                out_dir varchar, postings bigint, manifest json)"""
+        )
+        con.execute(
+            """create table if not exists ledger (
+                run_id varchar, period varchar, posting bigint, source varchar, destination varchar,
+                npi varchar, plan varchar, component varchar, kind varchar, alignment varchar,
+                amount decimal(18,2), explanation varchar, plan_file varchar, plan_line integer)"""
+        )
+        con.execute("delete from ledger where run_id = ?", [run_id])
+        con.execute("delete from runs where run_id = ?", [run_id])
+        con.execute(
+            "insert into runs values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                period.label,
+                datetime.now(UTC).replace(tzinfo=None),
+                __version__,
+                str(out_dir),
+                len(computation.postings),
+                json.dumps(manifest),
+            ],
+        )
+        con.executemany(
+            "insert into ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    run_id,
+                    period.label,
+                    n,
+                    p.source,
+                    p.destination,
+                    p.npi,
+                    p.plan,
+                    p.component,
+                    p.kind,
+                    p.alignment,
+                    Decimal(p.amount_cents) / 100,
+                    p.explanation,
+                    p.plan_file,
+                    p.plan_line,
+                ]
+                for n, p in enumerate(computation.postings, start=1)
+            ],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.close()
+
+
+def latest_run(root: Path, period: str | None = None) -> Path | None:
+    """The output folder of the most recent run (of a period, if given)."""
+    db = root / ".paycascade" / DB_FILE
+    if db.is_file():
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            query = "select out_dir from runs {} order by created_at desc limit 1".format(
+                "where period = ?" if period else ""
+            )
+            row = con.execute(query, [period] if period else []).fetchone()
+        finally:
+            con.close()
+        if row and Path(row[0]).is_dir():
+            return Path(row[0])
+    return None
+
+
+def plan_data(aggs: Any, starts: Sequence[date]) -> PlanData:
+    """Index the pipeline's per-physician aggregates for the components."""
+    from paycascade.pipelines.views import to_plan_data
+
+    return to_plan_data(aggs, list(starts))
