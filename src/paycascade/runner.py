@@ -169,8 +169,8 @@ def _physicians(
                 name=str(name),
                 specialty=str(specialty),
                 plan=str(plan),
-                fte=Decimal(str(fte)),
-                clinical_fte=Decimal(str(cfte if cfte is not None else fte)),
+                fte=_fte(fte),
+                clinical_fte=_fte(cfte if cfte is not None else fte),
                 start_date=start,
                 end_date=end,
                 group=str(group or specialty),
@@ -179,6 +179,15 @@ def _physicians(
             )
         )
     return physicians
+
+
+def _fte(value: object) -> Decimal:
+    """FTE as entered, shown with at least two decimals (1.0000 → 1.00, 0.875 stays)."""
+    exact = Decimal(str(value)).normalize()
+    exponent = exact.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        return exact
+    return exact.quantize(Decimal("0.01"))
 
 
 def _input_files(con: duckdb.DuckDBPyConnection, ws: Workspace) -> list[Path]:

@@ -194,7 +194,7 @@ def render_text(s: Mapping[str, Any]) -> str:
             out.append(f"      {m['reason']}")
     wrvu = s.get("wrvu") or {}
     if wrvu.get("total") is not None:
-        out += ["", f"wRVU: {wrvu['total']} from {wrvu.get('lines', 0)} lines"]
+        out += ["", f"wRVU: {wrvu['total']} from {wrvu.get('lines', 0):,} lines"]
         for code in wrvu.get("top_codes", []):
             out.append(f"  {code['hcpcs']:<8} {code['lines']:>6} lines  {code['wrvu']:>10} wRVU")
         for adj in wrvu.get("adjustments", []):

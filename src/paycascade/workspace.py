@@ -77,7 +77,7 @@ def load_workspace(root: Path, diags: Diagnostics) -> Workspace | None:
     pfs = reference.get("pfs")
     pfs_path = None
     if pfs is not None:
-        pfs_path = (root / str(pfs)) if not Path(str(pfs)).is_absolute() else Path(str(pfs))
+        pfs_path = Path(str(pfs)) if Path(str(pfs)).is_absolute() else root.resolve() / str(pfs)
         if not pfs_path.is_file():
             diags.add(CONFIG, lines.get("pfs"), f"[reference] pfs file not found: {pfs}")
     if not isinstance(tables, dict):

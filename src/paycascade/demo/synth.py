@@ -1907,13 +1907,9 @@ def _stipend_rows(people: Sequence[_Person], seed: int, year: int) -> list[list[
         amount = 500 * int(rng.integers(50, 81))  # $25,000–$40,000
         start = date(year, 4, 1).isoformat() if k == len(directors) - 1 else ""
         rows.append([p.npi, "medical_directorship", f"{amount}.00", start, ""])
-    call = {
-        "General Surgery": 40000,
-        "Orthopedic Surgery": 36000,
-        "Urology": 24000,
-        "Cardiology": 30000,
-        "Obstetrics & Gynecology": 30000,
-    }
+    # Call coverage is paid where a plan pays it: the cardiology/obstetrics plan.  Surgeons are
+    # on pure production (their plan has no stipend), so they get no call rows.
+    call = {"Cardiology": 30000, "Obstetrics & Gynecology": 30000}
     for p in people:
         if p.specialty in call and p.plan == PLAN_BY_SPECIALTY[p.specialty]:
             start = p.start.isoformat() if p.start.year == year else ""
@@ -1922,7 +1918,7 @@ def _stipend_rows(people: Sequence[_Person], seed: int, year: int) -> list[list[
                 [
                     p.npi,
                     "call_coverage",
-                    f"{round(call[p.specialty] * float(p.fte))}.00",
+                    f"{(Decimal(call[p.specialty]) * Decimal(str(p.fte))).quantize(Decimal('0.01'))}",
                     start,
                     end,
                 ]

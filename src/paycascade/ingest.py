@@ -1,0 +1,1175 @@
+"""Input layer: find the workspace's tables, read them into DuckDB, check them, stage them.
+
+For each table of :mod:`paycascade.tables` (``docs/DATA.md`` is the user's contract):
+
+1. **find** ``data/<table>.csv``, ``.parquet`` or ``.xlsx`` (first sheet), or the path or glob
+   configured under ``[tables]``;
+2. **read** it into DuckDB as ``input_<table>`` with every original column (names lower-cased)
+   plus ``_file`` (the file as diagnostics name it) and ``_row`` (the row as a spreadsheet
+   shows it: header = row 1, first data row = row 2; per file for a glob).  CSV and XLSX values
+   are read as text so a bad value is kept for the report; Parquet keeps its types and
+   ``input_<table>`` is a view over the files (no copy of a large table);
+3. **check** every row with set-based SQL (never a Python loop over rows): required columns,
+   types, negative quantities, ranges, allowed values, NPI format and check digit, duplicate
+   NPIs, NPIs not in ``physicians``, HCPCS codes not in the PFS file, empty tables.  Every
+   problem is a diagnostic ``file:row:column: message``; one problem repeating on many rows is
+   listed for its first 20 rows, then ``… and N more rows with the same problem``;
+4. **stage** the rows that passed as ``stg_<table>``: typed (``DECIMAL(18,4)`` quantities,
+   ``DATE`` dates), trimmed, defaults filled, modifiers as an upper-case list.  Rows that
+   failed stay in ``input_<table>`` and are listed with their messages in ``rejects_<table>``
+   (``file, row, column, check, message``); nothing is dropped silently.
+
+A table that is absent gets empty ``input_``/``rejects_``/``stg_`` tables, so later layers
+always find them.  Reading a CSV or XLSX file and the staging run inside DuckDB in bounded
+memory; the only Python loops over rows are the XLSX reader (openpyxl yields rows; a sheet has
+at most about a million) and, for a CSV file with blank lines between its rows, a streaming
+pass that finds the spreadsheet row of each record.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from array import array
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+
+from paycascade.diagnostics import Diagnostics, Severity
+from paycascade.pipelines.duck import (
+    columns_of,
+    display_path,
+    drop_relation,
+    emit_problems,
+    lit,
+    q,
+    run,
+    table_exists,
+)
+from paycascade.refdata.pfs import create_empty_pfs, load_pfs
+from paycascade.tables import (
+    NUMBER_SCALE,
+    NUMBER_SQL,
+    REQUIRED_TABLES,
+    TABLES,
+    Column,
+    TableSpec,
+)
+
+FileFormat = Literal["csv", "parquet", "xlsx"]
+_SUFFIXES: dict[str, FileFormat] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+}
+_DEFAULT_SUFFIXES = (".csv", ".parquet", ".xlsx")
+_RESERVED = frozenset({"_file", "_row", "_rec"})
+_XLSX_BATCH = 50_000
+_HEAD_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file of an input table."""
+
+    path: Path
+    display: str
+    fmt: FileFormat
+
+
+@dataclass
+class _TableState:
+    """What reading one table found, for the checks that follow."""
+
+    spec: TableSpec
+    mandatory: bool
+    files: list[SourceFile] = field(default_factory=list)
+    #: display name -> lower-cased column names of that file (files that could be read)
+    file_columns: dict[str, list[str]] = field(default_factory=dict)
+    #: files whose rows are neither checked nor staged (missing required column, malformed rows)
+    excluded: set[str] = field(default_factory=set)
+    #: files without a header or any row
+    empty: set[str] = field(default_factory=set)
+    #: column -> DuckDB type in input_<table>
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Context:
+    con: duckdb.DuckDBPyConnection
+    root: Path
+    diags: Diagnostics
+    pfs_configured: bool
+    known_npis: bool = False
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def load_inputs(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    table_paths: Mapping[str, str] | None,
+    needed: set[str],
+    pfs_path: Path | None,
+) -> Diagnostics:
+    """Read, check and stage every input table of the workspace at ``root``.
+
+    ``table_paths`` is the ``[tables]`` section of ``paycascade.toml`` (table -> path or glob,
+    relative to ``root``); ``needed`` names the optional tables the plans use (a missing or
+    empty needed table is an error, a missing optional one is not); ``pfs_path`` is the
+    ``[reference] pfs`` file (relative to ``root`` or absolute) or ``None``.  Returns every
+    problem found; the tables are written even when there are errors (``stg_`` then holds only
+    the rows that passed).
+    """
+    root = root.resolve()
+    diags = Diagnostics()
+    ctx = _Context(con=con, root=root, diags=diags, pfs_configured=pfs_path is not None)
+    if pfs_path is not None:
+        path = pfs_path if pfs_path.is_absolute() else root / pfs_path
+        load_pfs(con, path, diags, display=display_path(path, root))
+    else:
+        create_empty_pfs(con)
+    paths = dict(table_paths or {})
+    for spec in TABLES:
+        mandatory = spec.name in REQUIRED_TABLES or spec.name in needed
+        _load_table(ctx, spec, mandatory, paths.get(spec.name))
+    run(con, "DROP TABLE IF EXISTS _pc_known_npis")
+    return diags
+
+
+def find_table_files(
+    root: Path, table: str, configured: str | None, diags: Diagnostics, *, mandatory: bool
+) -> list[SourceFile]:
+    """The files of one table, or ``[]`` (with a diagnostic when the table cannot be missing)."""
+    if configured is not None:
+        return _configured_files(root, table, configured, diags)
+    data = root / "data"
+    found = [data / f"{table}{s}" for s in _DEFAULT_SUFFIXES if (data / f"{table}{s}").is_file()]
+    if not found:
+        if mandatory:
+            diags.add(
+                "data/",
+                None,
+                f"no {table} table (looked for data/{table}.csv, .parquet, .xlsx)",
+                code="missing_table",
+            )
+        return []
+    if len(found) > 1:
+        names = " and ".join(display_path(p, root) for p in found)
+        diags.add(
+            display_path(found[1], root),
+            None,
+            f"two files for the {table} table: {names}; keep one, or name it under [tables] "
+            f"in paycascade.toml (reading {display_path(found[0], root)})",
+            code="ambiguous_table",
+        )
+    path = found[0]
+    return [SourceFile(path.resolve(), display_path(path, root), _SUFFIXES[path.suffix.lower()])]
+
+
+# ----------------------------------------------------------------------------- finding files
+
+
+def _configured_files(
+    root: Path, table: str, configured: str, diags: Diagnostics
+) -> list[SourceFile]:
+    pattern = Path(configured)
+    if any(ch in configured for ch in "*?["):
+        if pattern.is_absolute():
+            anchor = Path(pattern.anchor)
+            paths = sorted(anchor.glob(str(pattern.relative_to(anchor))))
+        else:
+            paths = sorted(root.glob(configured))
+        paths = [p for p in paths if p.is_file()]
+    else:
+        path = pattern if pattern.is_absolute() else root / pattern
+        paths = [path] if path.is_file() else []
+    if not paths:
+        diags.add(
+            configured,
+            None,
+            f"no file matches this path (the {table} table, from [tables] in paycascade.toml)",
+            code="missing_table",
+        )
+        return []
+    files: list[SourceFile] = []
+    for p in paths:
+        fmt = _SUFFIXES.get(p.suffix.lower())
+        if fmt is None:
+            diags.add(
+                display_path(p, root),
+                None,
+                f"unsupported file type '{p.suffix}' (use .csv, .parquet or .xlsx)",
+                code="unreadable",
+            )
+            continue
+        files.append(SourceFile(p.resolve(), display_path(p, root), fmt))
+    formats = {f.fmt for f in files}
+    if len(formats) > 1:
+        diags.add(
+            configured,
+            None,
+            f"the {table} files mix formats ({', '.join(sorted(formats))}); "
+            "use one format per table",
+            code="mixed_formats",
+        )
+        return []
+    return files
+
+
+# ----------------------------------------------------------------------------- loading a table
+
+
+def _load_table(ctx: _Context, spec: TableSpec, mandatory: bool, configured: str | None) -> None:
+    con = ctx.con
+    state = _TableState(spec=spec, mandatory=mandatory)
+    for name in (f"stg_{spec.name}", f"rejects_{spec.name}", f"input_{spec.name}"):
+        drop_relation(con, name)
+    state.files = find_table_files(ctx.root, spec.name, configured, ctx.diags, mandatory=mandatory)
+    if state.files and state.files[0].fmt == "parquet":
+        _read_parquet(ctx, state)
+    elif state.files:
+        _read_text_files(ctx, state)
+    if not table_exists(con, f"input_{spec.name}"):
+        cols = ", ".join(f"{q(c.name)} VARCHAR" for c in spec.columns)
+        run(con, f"CREATE TABLE {q('input_' + spec.name)} (_file VARCHAR, _row BIGINT, {cols})")
+    state.columns = {
+        n.lower(): t for n, t in columns_of(con, q(f"input_{spec.name}")) if n not in _RESERVED
+    }
+    _check_columns(ctx, state)
+    if spec.name == "physicians":
+        _collect_known_npis(ctx, state)
+    _check_empty(ctx, state)
+    _check_rows(ctx, state)
+    _stage(ctx, state)
+
+
+def _check_columns(ctx: _Context, state: _TableState) -> None:
+    """A file without a required column: one diagnostic, and its rows are not staged."""
+    for display, cols in state.file_columns.items():
+        if display in state.empty:
+            continue
+        for required in state.spec.required_columns:
+            if required not in cols:
+                shown = ", ".join(cols)
+                if len(shown) > 300:
+                    shown = shown[:300] + "…"
+                ctx.diags.add(
+                    display,
+                    1,
+                    f"missing required column '{required}' (found: {shown})",
+                    code="missing_column",
+                )
+                state.excluded.add(display)
+
+
+def _check_empty(ctx: _Context, state: _TableState) -> None:
+    if not state.file_columns:
+        return
+    table = q(f"input_{state.spec.name}")
+    counts = dict(run(ctx.con, f"SELECT _file, count(*) FROM {table} GROUP BY _file"))
+    if any(counts.get(f, 0) for f in state.file_columns):
+        return
+    severity: Severity = "error" if state.mandatory else "warning"
+    for display in state.file_columns:
+        ctx.diags.add(display, None, "no data rows", severity=severity, code="empty")
+
+
+# ----------------------------------------------------------------------------- readers
+
+
+def _normalise_header(
+    ctx: _Context, sf: SourceFile, raw_names: Iterable[object], header_row: int
+) -> list[str]:
+    """Lower-cased, trimmed, unique column names; a repeated name is reported."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for k, raw in enumerate(raw_names, start=1):
+        name = str(raw).strip().lstrip("\ufeff").strip().lower() if raw is not None else ""
+        if not name:
+            name = f"column{k}"
+        if name in _RESERVED:
+            name = f"x{name}"
+        if name in seen:
+            ctx.diags.add(
+                sf.display,
+                header_row,
+                f"column '{name}' appears more than once; only the first is read",
+                code="duplicate_column",
+            )
+            name = f"{name}__{k}"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def _read_parquet(ctx: _Context, state: _TableState) -> None:
+    con = ctx.con
+    readable: list[SourceFile] = []
+    for sf in state.files:
+        try:
+            cols = columns_of(con, f"SELECT * FROM read_parquet({lit(str(sf.path))})")
+        except duckdb.Error as exc:
+            ctx.diags.add(
+                sf.display,
+                None,
+                f"cannot be read as Parquet: {_first_line(exc)}",
+                code="unreadable",
+            )
+            continue
+        lowered = [n.strip().lower() for n, _ in cols]
+        dupes = sorted({n for n in lowered if lowered.count(n) > 1})
+        if dupes:
+            ctx.diags.add(
+                sf.display,
+                1,
+                f"column names differ only in case: {', '.join(dupes)}",
+                code="duplicate_column",
+            )
+            continue
+        state.file_columns[sf.display] = lowered
+        readable.append(sf)
+    if not readable:
+        return
+    files = "[" + ", ".join(lit(str(sf.path)) for sf in readable) + "]"
+    source = (
+        f"read_parquet({files}, filename = '_pc_filename', file_row_number = true, "
+        "union_by_name = true)"
+    )
+    try:
+        union = columns_of(con, f"SELECT * FROM {source}")
+    except duckdb.Error as exc:
+        ctx.diags.add(
+            readable[0].display,
+            None,
+            f"the {state.spec.name} files cannot be read together: {_first_line(exc)}",
+            code="unreadable",
+        )
+        state.file_columns.clear()
+        return
+    prefix = str(ctx.root) + "/"
+    select = [
+        f"{q(n)} AS {q(n.strip().lower())}"
+        for n, _ in union
+        if n not in ("_pc_filename", "file_row_number") and n.strip().lower() not in _RESERVED
+    ]
+    file_expr = (
+        f"CASE WHEN starts_with(_pc_filename, {lit(prefix)}) "
+        f"THEN substr(_pc_filename, {len(prefix) + 1}) ELSE _pc_filename END"
+    )
+    run(
+        con,
+        f"CREATE VIEW {q('input_' + state.spec.name)} AS SELECT {file_expr} AS _file, "
+        f"CAST(file_row_number + 2 AS BIGINT) AS _row, {', '.join(select)} FROM {source}",
+    )
+
+
+def _read_text_files(ctx: _Context, state: _TableState) -> None:
+    """CSV and XLSX files: each into a temporary all-text table, then one union."""
+    con = ctx.con
+    parts: list[str] = []
+    for i, sf in enumerate(state.files):
+        tmp = f"_pc_in_{state.spec.name}_{i}"
+        run(con, f"DROP TABLE IF EXISTS {q(tmp)}")
+        ok = _read_csv(ctx, state, sf, tmp) if sf.fmt == "csv" else _read_xlsx(ctx, state, sf, tmp)
+        if ok:
+            parts.append(tmp)
+    if not parts:
+        return
+    target = q(f"input_{state.spec.name}")
+    union = " UNION ALL BY NAME ".join(f"SELECT * EXCLUDE (_rec) FROM {q(p)}" for p in parts)
+    run(con, f"CREATE TABLE {target} AS {union}")
+    for p in parts:
+        run(con, f"DROP TABLE {q(p)}")
+
+
+def _sniff_text(ctx: _Context, sf: SourceFile) -> tuple[str, str, int, str] | str | None:
+    """Encoding, header line, its 1-based number and the delimiter; or a problem; or None if empty."""
+    with sf.path.open("rb") as fh:
+        head = fh.read(_HEAD_BYTES)
+    if not head.strip():
+        return None
+    if b"\x00" in head:
+        return "cannot be read as CSV: the file has binary content"
+    if head.startswith(b"PK\x03\x04"):
+        return "cannot be read as CSV: this is a ZIP or XLSX file; name it .xlsx"
+    encoding = "utf-8"
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start > len(head) - 4:
+            text = head[: exc.start].decode("utf-8-sig")
+        else:
+            encoding = "latin-1"
+            text = head.decode("latin-1")
+            ctx.diags.add(
+                sf.display,
+                None,
+                "the file is not UTF-8; read as Latin-1",
+                severity="warning",
+                code="encoding",
+            )
+    lines = text.split("\n")
+    for n, line in enumerate(lines, start=1):
+        if line.strip():
+            header = line.rstrip("\r")
+            counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+            delim = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+            return encoding, header, n, delim
+    return None
+
+
+def _content_lines(path: Path) -> int:
+    """Lines of a text file, not counting blank lines at its end."""
+    newlines = 0
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 22):
+            newlines += chunk.count(b"\n")
+        fh.seek(max(0, size - _HEAD_BYTES))
+        tail = fh.read()
+    trailing = tail[len(tail.rstrip(b"\r\n\t ")) :].count(b"\n")
+    return newlines - trailing + 1
+
+
+def _read_csv(ctx: _Context, state: _TableState, sf: SourceFile, tmp: str) -> bool:
+    con = ctx.con
+    sniffed = _sniff_text(ctx, sf)
+    if isinstance(sniffed, str):
+        ctx.diags.add(sf.display, None, sniffed, code="unreadable")
+        return False
+    if sniffed is None:
+        state.file_columns[sf.display] = []
+        state.empty.add(sf.display)
+        state.excluded.add(sf.display)
+        return False
+    encoding, header, header_line, delim = sniffed
+    raw_names = next(csv.reader(io.StringIO(header), delimiter=delim), [])
+    names = _normalise_header(ctx, sf, raw_names, header_line)
+    columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
+    rej_scan, rej_err = f"{tmp}_rej_scan", f"{tmp}_rej_err"
+    try:
+        run(
+            con,
+            f"""CREATE TEMP TABLE {q(tmp)} AS
+            SELECT {lit(sf.display)} AS _file, CAST(row_number() OVER () AS BIGINT) AS _rec,
+                CAST(row_number() OVER () + {header_line} AS BIGINT) AS _row, *
+            FROM read_csv({lit(str(sf.path))}, header = true, skip = {header_line - 1},
+                auto_detect = false, columns = {columns}, delim = {lit(delim)}, quote = '"',
+                escape = '"', encoding = {lit(encoding)}, store_rejects = true,
+                rejects_scan = {lit(rej_scan)}, rejects_table = {lit(rej_err)})""",
+        )
+    except duckdb.Error as exc:
+        ctx.diags.add(
+            sf.display, None, f"cannot be read as CSV: {_first_line(exc)}", code="unreadable"
+        )
+        return False
+    state.file_columns[sf.display] = [n for n in names if "__" not in n]
+    n_rejects = run(con, f"SELECT count(*) FROM {q(rej_err)}")[0][0]
+    if n_rejects:
+        emit_problems(
+            con,
+            ctx.diags,
+            f"""SELECT {lit(sf.display)} AS file, line AS row, NULL::VARCHAR AS "column",
+                'csv:malformed' AS "check", 'error' AS severity,
+                CASE
+                    WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN
+                        format('malformed row: expected {{}} values, found {{}}',
+                            regexp_extract(error_message, 'Expected Number of Columns: (\\d+)', 1),
+                            regexp_extract(error_message, 'Found: (\\d+)', 1))
+                    WHEN error_type = 'UNQUOTED VALUE' THEN
+                        'malformed row: a quote is not closed, or a value has a stray quote'
+                    ELSE 'malformed row: ' || error_message
+                END AS message
+            FROM {q(rej_err)}""",
+        )
+        ctx.diags.add(
+            sf.display,
+            None,
+            f"{n_rejects} malformed row(s); the other rows of this file are checked once "
+            "the file can be read",
+            code="malformed",
+        )
+        state.excluded.add(sf.display)
+    else:
+        _fix_row_numbers(ctx, sf, tmp, encoding, header_line, delim)
+    run(con, f"DROP TABLE IF EXISTS {q(rej_err)}")
+    run(con, f"DROP TABLE IF EXISTS {q(rej_scan)}")
+    return True
+
+
+def _fix_row_numbers(
+    ctx: _Context, sf: SourceFile, tmp: str, encoding: str, header_line: int, delim: str
+) -> None:
+    """Make ``_row`` the spreadsheet row when the file has blank lines between its rows.
+
+    DuckDB skips blank lines, so record ``k`` is on line ``header_line + k`` only if there are
+    none; that is checked by counting lines (fast), and only a file that has them is read once
+    more, streaming, to find each record's row.
+    """
+    con = ctx.con
+    records = int(run(con, f"SELECT count(*) FROM {q(tmp)}")[0][0])
+    if _content_lines(sf.path) == header_line + records:
+        return
+    rows = array("q")
+    py_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
+    with sf.path.open(newline="", encoding=py_encoding, errors="replace") as fh:
+        reader = csv.reader(fh, delimiter=delim)
+        for n, rec in enumerate(reader, start=1):
+            if n > header_line and rec:
+                rows.append(n)
+    if len(rows) != records:
+        ctx.diags.add(
+            sf.display,
+            None,
+            "row numbers may differ from the spreadsheet: the file has blank lines or line "
+            "breaks inside values that could not be matched",
+            severity="warning",
+            code="row_numbers",
+        )
+        return
+    mapping = pa.table(
+        {
+            "_rec": pa.array(range(1, records + 1), pa.int64()),
+            "_row_fixed": pa.array(rows, pa.int64()),
+        }
+    )
+    view = f"{tmp}_rows"
+    con.register(view, mapping)
+    try:
+        run(
+            con,
+            f"UPDATE {q(tmp)} SET _row = m._row_fixed FROM {q(view)} m WHERE {q(tmp)}._rec = m._rec",
+        )
+    finally:
+        con.unregister(view)
+
+
+def _cell_text(value: object) -> str | None:
+    """An XLSX cell as the text a CSV export would hold."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        # 15 significant digits, as Excel shows a number: 0.1 + 0.2 is 0.3, not 0.30000000000000004
+        return format(Decimal(format(value, ".15g")), "f")
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value)
+
+
+def _read_xlsx(ctx: _Context, state: _TableState, sf: SourceFile, tmp: str) -> bool:
+    import openpyxl
+
+    con = ctx.con
+    try:
+        wb = openpyxl.load_workbook(sf.path, read_only=True, data_only=True)
+    except Exception as exc:
+        ctx.diags.add(
+            sf.display,
+            None,
+            f"cannot be read as an XLSX workbook: {_first_line(exc)}",
+            code="unreadable",
+        )
+        return False
+    try:
+        if not wb.worksheets:
+            ctx.diags.add(sf.display, None, "the workbook has no sheet", code="unreadable")
+            return False
+        rows = wb.worksheets[0].iter_rows(min_row=1, values_only=True)
+        names: list[str] | None = None
+        header_row = 0
+        for n, values in enumerate(rows, start=1):
+            if any(_cell_text(v) not in (None, "") for v in values):
+                header_row = n
+                names = _normalise_header(ctx, sf, values, n)
+                break
+        if names is None:
+            state.file_columns[sf.display] = []
+            state.empty.add(sf.display)
+            state.excluded.add(sf.display)
+            return False
+        while names and names[-1].startswith("column"):
+            names.pop()  # trailing cells without a header
+        width = len(names)
+        _XlsxWriter(con, sf, tmp, names).write(rows, header_row, width)
+        state.file_columns[sf.display] = [n for n in names if "__" not in n]
+        return True
+    except Exception as exc:
+        ctx.diags.add(
+            sf.display,
+            None,
+            f"cannot be read as an XLSX workbook: {_first_line(exc)}",
+            code="unreadable",
+        )
+        run(con, f"DROP TABLE IF EXISTS {q(tmp)}")
+        return False
+    finally:
+        wb.close()
+
+
+class _XlsxWriter:
+    """Appends the rows of a sheet to a temporary all-text table, in Arrow batches."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, sf: SourceFile, tmp: str, names: list[str]):
+        self.con, self.sf, self.tmp, self.names = con, sf, tmp, names
+        self.created = False
+
+    def _flush(self, rows: list[int], cols: list[list[str | None]]) -> None:
+        data: dict[str, pa.Array] = {
+            "_file": pa.array([self.sf.display] * len(rows), pa.string()),
+            "_rec": pa.array(rows, pa.int64()),
+            "_row": pa.array(rows, pa.int64()),
+        }
+        for name, values in zip(self.names, cols, strict=True):
+            data[name] = pa.array(values, pa.string())
+        view = f"{self.tmp}_batch"
+        self.con.register(view, pa.table(data))
+        try:
+            if self.created:
+                run(self.con, f"INSERT INTO {q(self.tmp)} SELECT * FROM {q(view)}")
+            else:
+                run(self.con, f"CREATE TEMP TABLE {q(self.tmp)} AS SELECT * FROM {q(view)}")
+                self.created = True
+        finally:
+            self.con.unregister(view)
+
+    def write(self, rows: Iterable[tuple[Any, ...]], header_row: int, width: int) -> None:
+        numbers: list[int] = []
+        cols: list[list[str | None]] = [[] for _ in range(width)]
+        for n, values in enumerate(rows, start=header_row + 1):
+            texts = [_cell_text(v) for v in values[:width]]
+            if all(t is None or not t.strip() for t in texts):
+                continue
+            texts += [None] * (width - len(texts))
+            numbers.append(n)
+            for k in range(width):
+                cols[k].append(texts[k])
+            if len(numbers) >= _XLSX_BATCH:
+                self._flush(numbers, cols)
+                numbers, cols = [], [[] for _ in range(width)]
+        if numbers or not self.created:
+            self._flush(numbers, cols)
+
+
+# ----------------------------------------------------------------------------- SQL for values
+
+
+def _npi_check_digit(s: str) -> str:
+    """SQL: the NPI check digit of a 10-digit text ``s`` (Luhn over 80840 + first 9 digits).
+
+    The prefix 80840 contributes a constant 24 to the Luhn sum (CMS, "Requirements for NPI
+    check digit"); digits 1, 3, 5, 7, 9 of the NPI are doubled.
+    """
+    terms = []
+    for i in range(1, 10):
+        d = f"TRY_CAST(substr({s}, {i}, 1) AS INTEGER)"
+        terms.append(f"({d} * 2 - CASE WHEN {d} >= 5 THEN 9 ELSE 0 END)" if i % 2 else d)
+    return f"((10 - (24 + {' + '.join(terms)}) % 10) % 10)"
+
+
+@dataclass(frozen=True)
+class _Expr:
+    """SQL for one column of ``input_<table>`` aliased ``i``: its text, typed value, exact value."""
+
+    txt: str
+    val: str
+    exact: str | None = None
+
+
+def _column_expr(col: Column, source_type: str | None) -> _Expr:
+    if source_type is None:
+        return _Expr("NULL::VARCHAR", f"NULL::{col.sql_type}")
+    ref = f"i.{q(col.name)}"
+    is_text = source_type == "VARCHAR"
+    if is_text:
+        txt = f"NULLIF(trim({ref}), '')"
+    elif source_type.endswith("[]"):
+        txt = f"NULLIF(trim(array_to_string({ref}, ' ')), '')"
+    else:
+        txt = f"NULLIF(trim(CAST({ref} AS VARCHAR)), '')"
+    if col.type in ("npi", "text"):
+        if col.normalise == "upper":
+            return _Expr(txt, f"upper({txt})")
+        if col.normalise == "lower":
+            return _Expr(txt, f"lower({txt})")
+        if col.normalise == "modifiers":
+            split = f"string_split_regex(upper({txt}), '[\\s,:;]+')"
+            return _Expr(txt, f"list_filter({split}, lambda m: m <> '')")
+        return _Expr(txt, txt)
+    if col.type == "number":
+        src = txt if is_text else ref
+        exact_type = "DECIMAL(38,18)" if is_text else "DECIMAL(38,10)"
+        return _Expr(txt, f"TRY_CAST({src} AS {NUMBER_SQL})", f"TRY_CAST({src} AS {exact_type})")
+    if col.type == "integer":
+        src = txt if is_text else ref
+        d = f"TRY_CAST({src} AS DECIMAL(38,4))"
+        return _Expr(txt, f"CASE WHEN {d} = trunc({d}) THEN TRY_CAST({d} AS BIGINT) END")
+    if col.type == "date":
+        if source_type == "DATE":
+            return _Expr(txt, ref)
+        if source_type.startswith("TIMESTAMP"):
+            return _Expr(txt, f"CAST({ref} AS DATE)")
+        return _Expr(
+            txt,
+            f"CASE WHEN regexp_full_match({txt}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') "
+            f"THEN TRY_CAST({txt} AS DATE) END",
+        )
+    # bool
+    if source_type == "BOOLEAN":
+        return _Expr(txt, ref)
+    return _Expr(
+        txt,
+        f"CASE WHEN lower({txt}) IN ('true', '1', 'yes') THEN true "
+        f"WHEN lower({txt}) IN ('false', '0', 'no') THEN false END",
+    )
+
+
+def _sql_literal(value: str | Decimal | bool, sql_type: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return f"CAST({lit(str(value))} AS {sql_type})"
+    return lit(value)
+
+
+_PFS_MODIFIER = (
+    "CASE WHEN list_contains({m}, '26') THEN '26' WHEN list_contains({m}, 'TC') THEN 'TC' "
+    "WHEN list_contains({m}, '53') THEN '53' ELSE '' END"
+)
+
+_TYPE_WORDS = {
+    "number": "is not a number",
+    "integer": "is not a whole number",
+    "date": "is not a date (YYYY-MM-DD)",
+    "bool": "is not true/false (use true, false, 1, 0, yes or no)",
+}
+
+
+@dataclass(frozen=True)
+class _Check:
+    column: str
+    check: str
+    condition: str
+    message: str
+    severity: Severity = "error"
+
+
+@dataclass
+class _Relation:
+    """The relation the row checks run on.
+
+    ``select`` reads ``input_<table>`` (aliased ``i``) and exposes each checked column as
+    ``"<col>__txt"`` (trimmed text) and ``"<col>__val"`` (typed value); ``derived`` adds
+    columns computed from those, ``joins`` joins on them (aliased ``c``) and ``extra`` adds
+    columns over the joined relation, so each expression is written and computed once.
+    """
+
+    select: list[str]
+    derived: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    joins: list[str] = field(default_factory=list)
+
+
+def _checks(ctx: _Context, state: _TableState) -> tuple[_Relation, list[_Check]]:
+    """The checked relation of a table and every row check over it."""
+    spec = state.spec
+    rel = _Relation(select=["i._file AS _file", "i._row AS _row"])
+    checks: list[_Check] = []
+    present = {c.name for c in spec.columns if c.name in state.columns}
+
+    def t(name: str) -> str:
+        return q(f"{name}__txt")
+
+    def v(name: str) -> str:
+        return q(f"{name}__val")
+
+    for col in spec.columns:
+        if col.name not in present:
+            continue
+        e = _column_expr(col, state.columns[col.name])
+        rel.select += [f"{e.txt} AS {t(col.name)}", f"{e.val} AS {v(col.name)}"]
+        if e.exact is not None:
+            rel.select.append(f"{e.exact} AS {q(col.name + '__exact')}")
+        name = col.name
+        if col.required:
+            checks.append(
+                _Check(
+                    name,
+                    f"{name}:missing",
+                    f"{t(name)} IS NULL",
+                    f"'missing value ({name} is required)'",
+                )
+            )
+        if col.type in _TYPE_WORDS:
+            checks.append(
+                _Check(
+                    name,
+                    f"{name}:type",
+                    f"{t(name)} IS NOT NULL AND {v(name)} IS NULL",
+                    f"format('''{{}}'' {_TYPE_WORDS[col.type]}', left({t(name)}, 60))",
+                )
+            )
+        if col.type == "number":
+            checks.append(
+                _Check(
+                    name,
+                    f"{name}:scale",
+                    f"{q(name + '__exact')} <> {v(name)}",
+                    f"format('''{{}}'' has more than {NUMBER_SCALE} decimal places', {t(name)})",
+                )
+            )
+        if col.non_negative:
+            checks.append(
+                _Check(
+                    name,
+                    f"{name}:negative",
+                    f"{v(name)} < 0",
+                    f"format('{{}} is negative; {name} must be >= 0', {t(name)})",
+                )
+            )
+        if col.minimum is not None or col.maximum is not None:
+            conds = []
+            if col.minimum is not None:
+                conds.append(f"{v(name)} {'<=' if col.minimum_exclusive else '<'} {col.minimum}")
+            if col.maximum is not None:
+                conds.append(f"{v(name)} > {col.maximum}")
+            checks.append(
+                _Check(
+                    name,
+                    f"{name}:range",
+                    " OR ".join(conds),
+                    f"format('{{}} is out of range; {name} must be {col.range_text()}', {t(name)})",
+                )
+            )
+        if col.allowed:
+            allowed = ", ".join(lit(a) for a in col.allowed)
+            checks.append(
+                _Check(
+                    name,
+                    f"{name}:allowed",
+                    f"{t(name)} IS NOT NULL AND lower({t(name)}) NOT IN ({allowed})",
+                    f"format('''{{}}'' is not one of {', '.join(col.allowed)}', left({t(name)}, 60))",
+                )
+            )
+        if col.type == "npi":
+            checks += _npi_checks(ctx, spec, name, t(name), rel)
+
+    if spec.unique_key and all(k in present for k in spec.unique_key):
+        checks.append(_duplicate_check(spec, rel, t))
+    for start, end in spec.date_ranges:
+        if start in present and end in present:
+            checks.append(
+                _Check(
+                    end,
+                    f"{end}:before_start",
+                    f"{v(end)} < {v(start)}",
+                    f"format('{{}} is before {start} {{}}', {v(end)}, {v(start)})",
+                )
+            )
+    if spec.name == "physicians":
+        checks += _physician_checks(present, t, v)
+    if spec.name == "attribution" and "month" in present:
+        checks.append(
+            _Check(
+                "month",
+                "month:not_first_day",
+                f"{v('month')} <> date_trunc('month', {v('month')})",
+                f"format('{{}} is not the first day of a month; counted in {{}}', {v('month')}, "
+                f"strftime({v('month')}, '%Y-%m'))",
+                severity="warning",
+            )
+        )
+    if spec.name == "encounters" and "hcpcs" in present:
+        checks.append(_hcpcs_check(ctx, present, rel, t, v))
+    return rel, checks
+
+
+def _npi_checks(
+    ctx: _Context, spec: TableSpec, name: str, txt: str, rel: _Relation
+) -> list[_Check]:
+    """NPI format, check digit and (outside ``physicians``) membership in ``physicians``."""
+    checks: list[_Check] = []
+    refers = spec.name != "physicians" or name == "supervising_npi"
+    known = q(f"{name}__known")
+    if refers and ctx.known_npis:
+        rel.extra.append(f"({txt} IN (SELECT npi FROM _pc_known_npis)) AS {known}")
+        unknown = f"{known} IS NOT TRUE AND {txt} IS NOT NULL"
+    else:
+        unknown = f"{txt} IS NOT NULL"
+    well_formed = f"regexp_full_match({txt}, '[0-9]{{10}}')"
+    digit = _npi_check_digit(txt)
+    checks.append(
+        _Check(
+            name,
+            f"{name}:npi_format",
+            f"{unknown} AND NOT {well_formed}",
+            f"format('''{{}}'' is not a 10-digit NPI', left({txt}, 60))",
+        )
+    )
+    checks.append(
+        _Check(
+            name,
+            f"{name}:npi_check_digit",
+            f"{unknown} AND {well_formed} AND {digit} <> TRY_CAST(substr({txt}, 10, 1) AS INTEGER)",
+            f"format('{{}} is not a valid NPI (its check digit should be {{}})', {txt}, {digit})",
+        )
+    )
+    if refers and ctx.known_npis:
+        checks.append(
+            _Check(
+                name,
+                f"{name}:unknown_npi",
+                f"{unknown} AND {well_formed} "
+                f"AND {digit} = TRY_CAST(substr({txt}, 10, 1) AS INTEGER)",
+                f"format('{{}} is not in the physicians table', {txt})",
+            )
+        )
+    return checks
+
+
+def _duplicate_check(spec: TableSpec, rel: _Relation, t: Any) -> _Check:
+    key = spec.unique_key
+    part = ", ".join(t(k) for k in key)
+    rel.extra.append(f"list({{'f': c._file, 'r': c._row}}) OVER (PARTITION BY {part}) AS _dup_rows")
+    others = (
+        "array_to_string(list_transform(list_filter(_dup_rows, "
+        "lambda x: NOT (x.f = _file AND x.r = _row)), "
+        "lambda x: CASE WHEN x.f = _file THEN 'row ' || x.r ELSE x.f || ':' || x.r END), ', ')"
+    )
+    label = "NPI" if key == ("npi",) else "/".join(key)
+    shown = " || '/' || ".join(t(k) for k in key)
+    not_null = " AND ".join(f"{t(k)} IS NOT NULL" for k in key)
+    return _Check(
+        key[0],
+        f"{key[0]}:duplicate",
+        f"{not_null} AND len(_dup_rows) > 1",
+        f"format('duplicate {label} {{}} (also on {{}})', {shown}, {others})",
+    )
+
+
+def _physician_checks(present: set[str], t: Any, v: Any) -> list[_Check]:
+    checks: list[_Check] = []
+    if {"clinical_fte", "fte"} <= present:
+        checks.append(
+            _Check(
+                "clinical_fte",
+                "clinical_fte:above_fte",
+                f"{v('clinical_fte')} > {v('fte')}",
+                f"format('clinical_fte {{}} is more than fte {{}}', {t('clinical_fte')}, {t('fte')})",
+            )
+        )
+    if {"supervising_npi", "npi"} <= present:
+        checks.append(
+            _Check(
+                "supervising_npi",
+                "supervising_npi:self",
+                f"{t('supervising_npi')} = {t('npi')}",
+                "'supervising_npi is the row''s own NPI'",
+            )
+        )
+        provider = (
+            f"coalesce({v('provider_type')}, 'physician')"
+            if "provider_type" in present
+            else "'physician'"
+        )
+        checks.append(
+            _Check(
+                "supervising_npi",
+                "supervising_npi:not_app",
+                f"{t('supervising_npi')} IS NOT NULL AND {provider} <> 'app'",
+                "'supervising_npi is used only for an APP (provider_type app); ignored here'",
+                severity="warning",
+            )
+        )
+    return checks
+
+
+def _hcpcs_check(
+    ctx: _Context,
+    present: set[str],
+    rel: _Relation,
+    t: Any,
+    v: Any,
+) -> _Check:
+    mods = v("modifiers") if "modifiers" in present else "[]::VARCHAR[]"
+    pfs_mod = _PFS_MODIFIER.format(m=f"coalesce({mods}, []::VARCHAR[])")
+    rel.derived.append(f"{pfs_mod} AS _pfs_modifier")
+    rel.joins.append(
+        "LEFT JOIN (SELECT hcpcs AS _k1_hcpcs, modifier AS _k1_mod FROM ref_pfs) k1 "
+        'ON k1._k1_hcpcs = c."hcpcs__val" AND k1._k1_mod = c._pfs_modifier'
+    )
+    rel.joins.append(
+        "LEFT JOIN (SELECT hcpcs AS _k2_hcpcs FROM ref_pfs WHERE modifier = '') k2 "
+        'ON k2._k2_hcpcs = c."hcpcs__val"'
+    )
+    own = f"{v('wrvu')} IS NULL AND {t('wrvu')} IS NULL" if "wrvu" in present else "true"
+    if ctx.pfs_configured:
+        message = (
+            f"format('''{{}}'' is not in the PFS file and the line has no wrvu', {v('hcpcs')})"
+        )
+    else:
+        message = (
+            f"format('''{{}}'': no PFS file is configured ([reference] pfs in paycascade.toml) "
+            f"and the line has no wrvu', {v('hcpcs')})"
+        )
+    return _Check(
+        "hcpcs",
+        "hcpcs:unknown_hcpcs",
+        f"{v('hcpcs')} IS NOT NULL AND {own} AND _k1_hcpcs IS NULL AND _k2_hcpcs IS NULL",
+        message,
+    )
+
+
+# ----------------------------------------------------------------------------- checks and staging
+
+
+def _checked_relation(state: _TableState, rel: _Relation) -> str:
+    excluded = ", ".join(lit(f) for f in sorted(state.excluded))
+    where = f"WHERE i._file NOT IN ({excluded})" if excluded else ""
+    inner = f"SELECT {', '.join(rel.select)} FROM {q('input_' + state.spec.name)} i {where}"
+    if rel.derived:
+        inner = f"SELECT *, {', '.join(rel.derived)} FROM ({inner})"
+    extra = "".join(f", {x}" for x in rel.extra)
+    return f"(SELECT *{extra} FROM ({inner}) c {' '.join(rel.joins)})"
+
+
+def _check_rows(ctx: _Context, state: _TableState) -> None:
+    con, spec = ctx.con, state.spec
+    rejects = q(f"rejects_{spec.name}")
+    run(
+        con,
+        f'CREATE TABLE {rejects} (file VARCHAR, "row" BIGINT, "column" VARCHAR, '
+        '"check" VARCHAR, message VARCHAR)',
+    )
+    if not state.file_columns or set(state.file_columns) <= state.excluded:
+        return
+    rel, checks = _checks(ctx, state)
+    if not checks:
+        return
+    relation = _checked_relation(state, rel)
+    bad = f"_pc_bad_{spec.name}"
+    # no coalesce(): a NULL condition does not select the row, and a bare OR/AND lets DuckDB
+    # skip the costly terms (NPI check digit) on rows an earlier term already decided
+    any_problem = " OR ".join(f"({c.condition})" for c in checks)
+    run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {q(bad)} AS SELECT * FROM {relation} c WHERE {any_problem}",
+    )
+    problems = " UNION ALL ".join(
+        f"""SELECT _file AS file, _row AS "row", {lit(c.column)} AS "column",
+            {lit(c.check)} AS "check", {lit(c.severity)} AS severity, {c.message} AS message
+        FROM {q(bad)} WHERE ({c.condition})"""
+        for c in checks
+    )
+    table = f"_pc_problems_{spec.name}"
+    run(con, f"CREATE OR REPLACE TEMP TABLE {q(table)} AS {problems}")
+    run(con, f"DROP TABLE {q(bad)}")
+    run(
+        con,
+        f"""INSERT INTO {rejects} SELECT file, "row", "column", "check", message
+        FROM {q(table)} WHERE severity = 'error' ORDER BY file, "row", "column\"""",
+    )
+    emit_problems(con, ctx.diags, f"SELECT * FROM {q(table)}")
+    run(con, f"DROP TABLE {q(table)}")
+
+
+def _stage(ctx: _Context, state: _TableState) -> None:
+    """``stg_<table>``: a view of the rows that passed, typed, normalised, defaults filled.
+
+    A view rather than a copy: a run reads each staged table once (the pipeline aggregates
+    the lines in one pass), so copying ten million lines would only cost time and disk.
+    """
+    con, spec = ctx.con, state.spec
+    target = q(f"stg_{spec.name}")
+    staged = spec.staged_columns()
+    required_missing = [c for c in spec.required_columns if c not in state.columns]
+    if not state.file_columns or required_missing or set(state.file_columns) <= state.excluded:
+        cols = ", ".join(f"CAST(NULL AS {t}) AS {q(n)}" for n, t in staged)
+        run(con, f"CREATE VIEW {target} AS SELECT {cols} WHERE false")
+        return
+    exprs: dict[str, str] = {}
+    for col in spec.columns:
+        e = _column_expr(col, state.columns.get(col.name))
+        value = e.val
+        if col.normalise == "modifiers":
+            value = f"coalesce({value}, []::VARCHAR[])"
+        elif col.default is not None:
+            value = f"coalesce({value}, {_sql_literal(col.default, col.sql_type)})"
+        exprs[col.name] = value
+    for col in spec.columns:
+        if col.default_from is not None:
+            exprs[col.name] = f"coalesce({exprs[col.name]}, {exprs[col.default_from]})"
+    if spec.name == "attribution":
+        exprs["month"] = f"CAST(date_trunc('month', {exprs['month']}) AS DATE)"
+    select = ["i._file AS source_file", "i._row AS source_row"]
+    select += [f"CAST({exprs[c.name]} AS {c.sql_type}) AS {q(c.name)}" for c in spec.columns]
+    excluded = ", ".join(lit(f) for f in sorted(state.excluded))
+    where = [
+        f"NOT EXISTS (SELECT 1 FROM {q('rejects_' + spec.name)} r "
+        'WHERE r.file = i._file AND r."row" = i._row)'
+    ]
+    if excluded:
+        where.append(f"i._file NOT IN ({excluded})")
+    body = (
+        f"SELECT {', '.join(select)} FROM {q('input_' + spec.name)} i WHERE {' AND '.join(where)}"
+    )
+    if spec.derived:
+        derived = {"pfs_modifier": _PFS_MODIFIER.format(m="modifiers")}
+        body = (
+            "SELECT *, "
+            + ", ".join(f"{derived[n]} AS {q(n)}" for n, _ in spec.derived)
+            + f" FROM ({body})"
+        )
+    run(con, f"CREATE VIEW {target} AS {body}")
+
+
+def _collect_known_npis(ctx: _Context, state: _TableState) -> None:
+    """The NPIs other tables may refer to: every well-formed NPI of ``input_physicians``.
+
+    Rows rejected for another reason still count, so one bad cell in ``physicians`` does not
+    make every line of that physician "not in physicians" too.
+    """
+    con = ctx.con
+    ctx.known_npis = bool(state.file_columns) and "npi" in state.columns
+    if not ctx.known_npis:
+        return
+    e = _column_expr(state.spec.column("npi"), state.columns["npi"])
+    run(
+        con,
+        f"""CREATE OR REPLACE TEMP TABLE _pc_known_npis AS
+        SELECT DISTINCT npi FROM (SELECT {e.txt} AS npi FROM input_physicians i)
+        WHERE regexp_full_match(npi, '[0-9]{{10}}')
+            AND {_npi_check_digit("npi")} = TRY_CAST(substr(npi, 10, 1) AS INTEGER)""",
+    )
+    # with no physician to refer to, "not in physicians" on every row would only be noise
+    ctx.known_npis = bool(run(con, "SELECT count(*) FROM _pc_known_npis")[0][0])
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
+    return lines[0].strip() if lines else type(exc).__name__

@@ -1,0 +1,163 @@
+"""DuckDB glue shared by ingestion, the reference loaders and the pipeline.
+
+Everything engine-specific lives here so the aggregation itself stays pure Ibis: quoting, running
+a statement to its end, reporting problems found by a query (at most :data:`ROW_CAP` rows per
+problem, then one summary line), and materialising an Ibis expression as a table.
+
+Why :func:`materialize` does not call ``backend.create_table(..., overwrite=True)``: with the
+pinned versions (ibis 12, DuckDB 2, sqlglot 30) ibis renders the ``DROP TABLE`` of an overwrite
+without its table name, so the DuckDB path compiles the expression and writes the table itself,
+typed exactly as the expression's Ibis schema.  Other backends use ``create_table``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import duckdb
+
+from paycascade.diagnostics import Diagnostics, Severity
+
+#: Rows listed for one problem before the "… and N more rows" line.
+ROW_CAP = 20
+
+
+def q(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def run(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None
+) -> list[tuple[Any, ...]]:
+    """Run one statement to its end and return its rows (DDL returns none or a count)."""
+    cur = con.execute(sql, params) if params is not None else con.execute(sql)
+    rows: list[tuple[Any, ...]] = cur.fetchall()
+    return rows
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether a table or view of that name is visible on the connection."""
+    rows = run(
+        con,
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+        [name],
+    )
+    return bool(rows[0][0])
+
+
+def relation_kind(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """``'BASE TABLE'``, ``'VIEW'``, ``'LOCAL TEMPORARY'`` or ``None`` if absent."""
+    rows = run(
+        con,
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ? LIMIT 1",
+        [name],
+    )
+    return str(rows[0][0]) if rows else None
+
+
+def drop_relation(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a table or a view of that name if there is one."""
+    kind = relation_kind(con, name)
+    if kind == "VIEW":
+        run(con, f"DROP VIEW IF EXISTS {q(name)}")
+    elif kind is not None:
+        run(con, f"DROP TABLE IF EXISTS {q(name)}")
+
+
+def columns_of(con: duckdb.DuckDBPyConnection, relation_sql: str) -> list[tuple[str, str]]:
+    """``(name, type)`` of the columns a query or relation returns."""
+    rows = run(con, f"DESCRIBE {relation_sql}")
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+def display_path(path: Path, root: Path | None) -> str:
+    """A file as diagnostics name it: relative to the workspace when inside it, POSIX style."""
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+def emit_problems(
+    con: duckdb.DuckDBPyConnection,
+    diags: Diagnostics,
+    problems_sql: str,
+    *,
+    cap: int = ROW_CAP,
+) -> None:
+    """Turn the rows of a problems query into diagnostics, capped per problem.
+
+    ``problems_sql`` returns ``file, row, column, check, severity, message``.  A problem is a
+    (file, check) pair: its first ``cap`` rows are listed and one more diagnostic, placed at the
+    first row not listed, says how many more rows have the same problem.
+    """
+    sql = f"""
+        WITH p AS ({problems_sql}),
+        r AS (
+            SELECT *,
+                row_number() OVER (PARTITION BY file, "check" ORDER BY row, "column") AS rn,
+                count(*) OVER (PARTITION BY file, "check") AS n
+            FROM p
+        )
+        SELECT file, row, "column", "check", severity, message, rn, n
+        FROM r WHERE rn <= {cap + 1}
+        ORDER BY file, row, "check", rn
+    """
+    for file, row, column, check, severity, message, rn, n in run(con, sql):
+        line = int(row) if row is not None else None
+        sev: Severity = "warning" if severity == "warning" else "error"
+        code = str(check).split(":")[-1]
+        if rn <= cap:
+            diags.add(file, line, str(message), column=column, severity=sev, code=code)
+        else:
+            diags.add(
+                file,
+                line,
+                f"… and {n - cap} more rows with the same problem",
+                column=column,
+                severity=sev,
+                code=code,
+            )
+
+
+def materialize_view(backend: Any, name: str, expr: Any) -> Any:
+    """Define view ``name`` (replacing it) as an Ibis expression and return it as a table."""
+    if getattr(backend, "name", "") != "duckdb":
+        return backend.create_view(name, expr, overwrite=True)
+    con: duckdb.DuckDBPyConnection = backend.con
+    drop_relation(con, name)
+    run(con, f"CREATE VIEW {q(name)} AS {backend.compile(expr)}")
+    return backend.table(name)
+
+
+def materialize(backend: Any, name: str, expr: Any) -> Any:
+    """Write an Ibis table expression as table ``name`` (replacing it) and return the table.
+
+    The table's column types are the expression's Ibis schema, so what DuckDB computes (for
+    example ``SUM`` of ``BIGINT`` as ``HUGEINT``) is cast to what the pipeline declared.
+    """
+    if getattr(backend, "name", "") != "duckdb":
+        return backend.create_table(name, expr, overwrite=True)
+    con: duckdb.DuckDBPyConnection = backend.con
+    tmp = f"_pc_tmp_{uuid4().hex}"
+    backend.create_table(tmp, schema=expr.schema())
+    try:
+        cols = ", ".join(q(c) for c in expr.columns)
+        run(con, f"INSERT INTO {q(tmp)} ({cols}) SELECT {cols} FROM ({backend.compile(expr)})")
+        drop_relation(con, name)
+        run(con, f"ALTER TABLE {q(tmp)} RENAME TO {q(name)}")
+    except BaseException:
+        run(con, f"DROP TABLE IF EXISTS {q(tmp)}")
+        raise
+    return backend.table(name)

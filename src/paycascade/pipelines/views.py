@@ -1,0 +1,113 @@
+"""From the pipeline's marts (small Arrow tables) to what components and statements read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from paycascade.money import ZERO, fmt_decimal
+from paycascade.plans.model import PlanData
+
+
+def _exact(value: Any) -> Decimal:
+    """A Decimal without trailing zeros (the marts carry 12 places) and never in E-notation."""
+    if value is None:
+        return ZERO
+    d = value if isinstance(value, Decimal) else Decimal(str(value))
+    return Decimal(format(d.normalize(), "f"))
+
+
+def _rows(table: Any) -> Iterator[dict[str, Any]]:
+    if table is None:
+        return iter(())
+    return iter(table.to_pylist())
+
+
+def to_plan_data(aggs: Any, bucket_starts: Sequence[date]) -> PlanData:
+    data = PlanData(bucket_starts=list(bucket_starts))
+    for r in _rows(aggs.wrvu):
+        key = (str(r["npi"]), int(r["bucket"]))
+        target = data.app_wrvu if r.get("source") == "app_supervision" else data.wrvu
+        target[key] = target.get(key, ZERO) + _exact(r["wrvu"])
+        if r.get("source") != "app_supervision":
+            data.wrvu_lines[key[0]] = data.wrvu_lines.get(key[0], 0) + int(r.get("lines") or 0)
+    for r in _rows(aggs.panel):
+        key = (str(r["npi"]), int(r["bucket"]))
+        data.member_months[key] = data.member_months.get(key, ZERO) + _exact(r["member_months"])
+        data.risk_member_months[key] = data.risk_member_months.get(key, ZERO) + _exact(
+            r["risk_adjusted_member_months"]
+        )
+    for r in _rows(aggs.shifts):
+        data.shifts.setdefault(str(r["npi"]), []).append(
+            (int(r["bucket"]), str(r["shift_type"]), _exact(r["shifts"]), _exact(r["hours"]))
+        )
+    for r in _rows(aggs.hours):
+        data.hours.setdefault(str(r["npi"]), []).append(
+            (int(r["bucket"]), str(r.get("kind") or ""), _exact(r["hours"]))
+        )
+    for r in _rows(aggs.activities):
+        data.activities.setdefault(str(r["npi"]), []).append(
+            (int(r["bucket"]), str(r["activity"]), _exact(r["quantity"]))
+        )
+    for r in _rows(aggs.quality):
+        data.quality[(str(r["npi"]), str(r["measure"]))] = (
+            _exact(r["numerator"]),
+            _exact(r["denominator"]),
+            _exact(r.get("exclusions")),
+        )
+    for r in _rows(aggs.stipends):
+        amount = r.get("annual_amount")
+        data.stipends.setdefault(str(r["npi"]), []).append(
+            (
+                str(r["stipend"]),
+                None if amount is None else _exact(amount),
+                r.get("start_date"),
+                r.get("end_date"),
+            )
+        )
+    return data
+
+
+def wrvu_summaries(aggs: Any, top: int = 10) -> dict[str, dict[str, Any]]:
+    """Per physician: total credited wRVU, lines, the top codes and the crediting adjustments."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in _rows(aggs.wrvu):
+        s = out.setdefault(str(r["npi"]), {"total": ZERO, "lines": 0, "app_supervision": ZERO})
+        if r.get("source") == "app_supervision":
+            s["app_supervision"] += _exact(r["wrvu"])
+        else:
+            s["total"] += _exact(r["wrvu"])
+            s["lines"] += int(r.get("lines") or 0)
+    codes: dict[str, list[dict[str, Any]]] = {}
+    for r in _rows(aggs.wrvu_codes):
+        codes.setdefault(str(r["npi"]), []).append(r)
+    adjustments: dict[str, list[dict[str, Any]]] = {}
+    for r in _rows(aggs.wrvu_adjustments):
+        adjustments.setdefault(str(r["npi"]), []).append(r)
+    result: dict[str, dict[str, Any]] = {}
+    for npi, s in out.items():
+        ranked = sorted(codes.get(npi, []), key=lambda c: (-_exact(c["wrvu"]), str(c["hcpcs"])))
+        result[npi] = {
+            "total": fmt_decimal(s["total"]),
+            "lines": s["lines"],
+            "app_supervision": fmt_decimal(s["app_supervision"]),
+            "top_codes": [
+                {
+                    "hcpcs": str(c["hcpcs"]),
+                    "lines": int(c.get("lines") or 0),
+                    "wrvu": fmt_decimal(_exact(c["wrvu"])),
+                }
+                for c in ranked[:top]
+            ],
+            "adjustments": [
+                {
+                    "adjustment": str(a["adjustment"]),
+                    "lines": int(a.get("lines") or 0),
+                    "wrvu_effect": fmt_decimal(_exact(a.get("wrvu_effect"))),
+                }
+                for a in sorted(adjustments.get(npi, []), key=lambda a: str(a["adjustment"]))
+            ],
+        }
+    return result

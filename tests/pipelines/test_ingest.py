@@ -1,0 +1,304 @@
+"""Ingestion: every problem reported at once, with its exact position and message."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .conftest import Workspace, line, npi, physician, write_csv
+
+D = Decimal
+PHYSICIANS = [physician(1), physician(2)]
+
+
+def test_a_clean_workspace_stages_typed_rows(ws: Workspace) -> None:
+    ws.csv("physicians", [*PHYSICIANS, physician(3, provider_type="APP", supervising_npi=npi(1))])
+    ws.csv(
+        "encounters",
+        [
+            line(1, "99213", modifiers="51, rt:lt", units="2.5"),
+            line(2, "71046", modifiers="26", status="Denied"),
+            line(3, "x1234", wrvu="1.5"),
+        ],
+    )
+    assert ws.messages() == []
+    rows = ws.rows(
+        "SELECT source_row, npi, hcpcs, modifiers, units, status, wrvu, pfs_modifier "
+        "FROM stg_encounters ORDER BY source_row"
+    )
+    assert rows == [
+        (2, npi(1), "99213", ["51", "RT", "LT"], D("2.5000"), "paid", None, ""),
+        (3, npi(2), "71046", ["26"], D("1.0000"), "denied", None, "26"),
+        (4, npi(3), "X1234", [], D("1.0000"), "paid", D("1.5000"), ""),
+    ]
+    phys = ws.rows("SELECT npi, fte, clinical_fte, provider_type FROM stg_physicians ORDER BY npi")
+    assert phys[2] == (npi(3), D("1.0000"), D("1.0000"), "app")
+    assert ws.rows("SELECT count(*) FROM rejects_encounters") == [(0,)]
+
+
+def test_missing_required_table(ws: Workspace) -> None:
+    assert ws.messages() == [
+        "data/: no encounters table (looked for data/encounters.csv, .parquet, .xlsx)",
+        "data/: no physicians table (looked for data/physicians.csv, .parquet, .xlsx)",
+    ]
+
+
+def test_needed_optional_table_missing(ws: Workspace) -> None:
+    ws.csv("physicians", PHYSICIANS)
+    ws.csv("encounters", [line(1, "99213")])
+    assert ws.messages() == []
+    assert ws.messages(needed={"quality"}) == [
+        "data/: no quality table (looked for data/quality.csv, .parquet, .xlsx)"
+    ]
+
+
+def test_missing_required_column(ws: Workspace) -> None:
+    ws.csv("physicians", [{k: v for k, v in p.items() if k != "npi"} for p in PHYSICIANS])
+    ws.csv("encounters", [line(1, "99213")])
+    assert ws.messages() == [
+        "data/physicians.csv:1: missing required column 'npi' (found: name, specialty, plan, fte)"
+    ]
+
+
+def test_wrong_type_negative_bad_date_and_allowed_values(ws: Workspace) -> None:
+    ws.csv("physicians", PHYSICIANS)
+    ws.csv(
+        "encounters",
+        [
+            line(1, "99213", units="-2"),
+            line(1, "99213", units="abc"),
+            line(1, "99213", "2026-02-30"),
+            line(1, "99213", "03/01/2026"),
+            line(1, "99213", status="pending"),
+            line(1, "99213", units="1.23456"),
+            {"npi": npi(1), "service_date": "2026-03-01", "hcpcs": ""},
+        ],
+    )
+    assert ws.messages() == [
+        "data/encounters.csv:2:units: -2 is negative; units must be >= 0",
+        "data/encounters.csv:3:units: 'abc' is not a number",
+        "data/encounters.csv:4:service_date: '2026-02-30' is not a date (YYYY-MM-DD)",
+        "data/encounters.csv:5:service_date: '03/01/2026' is not a date (YYYY-MM-DD)",
+        "data/encounters.csv:6:status: 'pending' is not one of paid, submitted, denied, void",
+        "data/encounters.csv:7:units: '1.23456' has more than 4 decimal places",
+        "data/encounters.csv:8:hcpcs: missing value (hcpcs is required)",
+    ]
+    # failed rows stay in input_ and are listed in rejects_; only the good ones are staged
+    assert ws.rows("SELECT count(*) FROM input_encounters") == [(7,)]
+    assert ws.rows("SELECT count(*) FROM stg_encounters") == [(0,)]
+    assert ws.rows('SELECT file, "row", "column", message FROM rejects_encounters LIMIT 1') == [
+        ("data/encounters.csv", 2, "units", "-2 is negative; units must be >= 0")
+    ]
+
+
+def test_npi_format_check_digit_duplicates_and_references(ws: Workspace) -> None:
+    ws.csv(
+        "physicians",
+        [
+            physician(1),
+            physician(2, fte="2"),
+            {**physician(3), "npi": "1234567890"},
+            {**physician(4), "npi": "12345"},
+            physician(1, name="Dr One again"),
+            physician(5, provider_type="app", supervising_npi=npi(9)),
+        ],
+    )
+    ws.csv("encounters", [line(1, "99213"), line(7, "99213"), line(1, "99213", npi="1234567893x")])
+    assert ws.messages() == [
+        f"data/encounters.csv:3:npi: {npi(7)} is not in the physicians table",
+        "data/encounters.csv:4:npi: '1234567893x' is not a 10-digit NPI",
+        f"data/physicians.csv:2:npi: duplicate NPI {npi(1)} (also on row 6)",
+        "data/physicians.csv:3:fte: 2 is out of range; fte must be > 0 and <= 1.5",
+        "data/physicians.csv:4:npi: 1234567890 is not a valid NPI (its check digit should be 3)",
+        "data/physicians.csv:5:npi: '12345' is not a 10-digit NPI",
+        f"data/physicians.csv:6:npi: duplicate NPI {npi(1)} (also on row 2)",
+        f"data/physicians.csv:7:supervising_npi: {npi(9)} is not in the physicians table",
+    ]
+
+
+def test_unknown_hcpcs_unless_the_line_has_its_own_wrvu(ws: Workspace) -> None:
+    ws.csv("physicians", PHYSICIANS)
+    ws.csv(
+        "encounters",
+        [line(1, "ZZZZZ"), line(1, "ZZZZZ", wrvu="2"), line(1, "71046", modifiers="TC 51")],
+    )
+    assert ws.messages() == [
+        "data/encounters.csv:2:hcpcs: 'ZZZZZ' is not in the PFS file and the line has no wrvu"
+    ]
+    assert ws.messages(pfs=False) == [
+        "data/encounters.csv:2:hcpcs: 'ZZZZZ': no PFS file is configured ([reference] pfs in "
+        "paycascade.toml) and the line has no wrvu",
+        "data/encounters.csv:4:hcpcs: '71046': no PFS file is configured ([reference] pfs in "
+        "paycascade.toml) and the line has no wrvu",
+    ]
+
+
+def test_empty_files(ws: Workspace) -> None:
+    ws.csv("physicians", PHYSICIANS)
+    ws.write("data/encounters.csv", "")
+    ws.write("data/quality.csv", "npi,measure,numerator,denominator\n")
+    assert ws.messages() == [
+        "data/encounters.csv: no data rows",
+        "data/quality.csv: warning: no data rows",
+    ]
+    ws.write("data/encounters.csv", "npi,service_date,hcpcs\n")
+    assert ws.messages(needed={"quality"}) == [
+        "data/encounters.csv: no data rows",
+        "data/quality.csv: no data rows",
+    ]
+
+
+def test_malformed_and_binary_files(ws: Workspace) -> None:
+    ws.csv("physicians", PHYSICIANS)
+    ws.write(
+        "data/encounters.csv",
+        f"npi,service_date,hcpcs\n{npi(1)},2026-01-02,99213\n{npi(1)},2026-01-02,99213,extra\n"
+        f'{npi(1)},"2026-01-02,99213\n',
+    )
+    assert ws.messages() == [
+        "data/encounters.csv: 2 malformed row(s); the other rows of this file are checked "
+        "once the file can be read",
+        "data/encounters.csv:3: malformed row: expected 3 values, found 4",
+        "data/encounters.csv:4: malformed row: a quote is not closed, or a value has a stray quote",
+    ]
+    ws.write("data/encounters.csv", bytes(range(256)) * 8)
+    assert ws.messages() == [
+        "data/encounters.csv: cannot be read as CSV: the file has binary content"
+    ]
+    (ws.root / "data" / "encounters.csv").unlink()
+    ws.write("data/encounters.xlsx", b"PK\x03\x04 not really a workbook")
+    [message] = ws.messages()
+    assert message.startswith("data/encounters.xlsx: cannot be read as an XLSX workbook: ")
+    (ws.root / "data" / "encounters.xlsx").unlink()
+    ws.write("data/encounters.parquet", b"not parquet at all")
+    [message] = ws.messages()
+    assert message.startswith("data/encounters.parquet: cannot be read as Parquet: ")
+
+
+def test_rows_are_numbered_as_a_spreadsheet_shows_them(ws: Workspace) -> None:
+    ws.csv("physicians", PHYSICIANS)
+    ws.write(
+        "data/encounters.csv",
+        f"NPI,Service_Date,HCPCS,Units\n{npi(1)},2026-01-02,99213,1\n\n"
+        f'{npi(1)},2026-01-02,99213,"-1"\n\n\n{npi(1)},2026-01-02,99213,x\n\n',
+    )
+    assert ws.messages() == [
+        "data/encounters.csv:4:units: -1 is negative; units must be >= 0",
+        "data/encounters.csv:7:units: 'x' is not a number",
+    ]
+
+
+def test_one_problem_on_many_rows_is_capped(ws: Workspace) -> None:
+    ws.csv("physicians", PHYSICIANS)
+    ws.csv("encounters", [line(1, "99213", units="-1") for _ in range(25)] + [line(1, "99213")])
+    messages = ws.messages()
+    assert len(messages) == 21
+    assert messages[0] == "data/encounters.csv:2:units: -1 is negative; units must be >= 0"
+    assert messages[19] == "data/encounters.csv:21:units: -1 is negative; units must be >= 0"
+    assert messages[20] == "data/encounters.csv:22:units: … and 5 more rows with the same problem"
+    assert ws.rows("SELECT count(*) FROM rejects_encounters") == [(25,)]
+    assert ws.rows("SELECT source_row FROM stg_encounters") == [(27,)]
+
+
+def test_xlsx_rows_and_cells(ws: Workspace) -> None:
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    assert sheet is not None
+    sheet.append(["NPI", "Name", "Specialty", "Plan", "FTE", "Start_Date"])
+    sheet.append([int(npi(1)), "Dr One", "cardiology", "std", 1, datetime(2026, 1, 1)])
+    sheet.append([])  # an empty row keeps its number
+    sheet.append([int(npi(2)), "Dr Two", "cardiology", "std", 0.1 + 0.7, "2026-13-01"])
+    (ws.root / "data").mkdir(parents=True, exist_ok=True)
+    wb.save(ws.root / "data" / "physicians.xlsx")
+    ws.csv("encounters", [line(1, "99213")])
+    assert ws.messages() == [
+        "data/physicians.xlsx:4:start_date: '2026-13-01' is not a date (YYYY-MM-DD)"
+    ]
+    sheet.cell(row=4, column=6, value=date(2026, 2, 1))
+    wb.save(ws.root / "data" / "physicians.xlsx")
+    assert ws.messages() == []
+    assert ws.rows("SELECT source_row, npi, fte, start_date FROM stg_physicians") == [
+        (2, npi(1), D("1.0000"), date(2026, 1, 1)),
+        (4, npi(2), D("0.8000"), date(2026, 2, 1)),  # 0.1 + 0.7 is 0.8, as Excel shows it
+    ]
+
+
+def test_parquet_glob_names_the_file_and_its_row(ws: Workspace) -> None:
+    ws.csv("physicians", PHYSICIANS)
+    folder = ws.root / "data" / "encounters"
+    folder.mkdir(parents=True)
+    pq.write_table(
+        pa.table(
+            {
+                "npi": [npi(1), npi(2)],
+                "service_date": [date(2026, 1, 5), date(2026, 1, 6)],
+                "hcpcs": ["99213", "99214"],
+                "units": pa.array([D("1"), D("2")], pa.decimal128(9, 2)),
+            }
+        ),
+        folder / "part-1.parquet",
+    )
+    pq.write_table(
+        pa.table(
+            {
+                "NPI": [int(npi(1)), int(npi(2)), int(npi(1))],
+                "service_date": ["2026-02-01", "2026-02-31", "2026-02-03"],
+                "HCPCS": ["99213", "99213", "99213"],
+                "units": [1.5, -3.0, 2.0],
+                "modifiers": [["51"], [], ["26", "tc"]],
+            }
+        ),
+        folder / "part-2.parquet",
+    )
+    assert ws.messages(table_paths={"encounters": "data/encounters/*.parquet"}) == [
+        "data/encounters/part-2.parquet:3:service_date: '2026-02-31' is not a date (YYYY-MM-DD)",
+        "data/encounters/part-2.parquet:3:units: -3.0 is negative; units must be >= 0",
+    ]
+    rows = ws.rows(
+        "SELECT source_file, source_row, npi, units, modifiers, pfs_modifier FROM stg_encounters "
+        "ORDER BY source_file, source_row"
+    )
+    assert rows == [
+        ("data/encounters/part-1.parquet", 2, npi(1), D("1.0000"), [], ""),
+        ("data/encounters/part-1.parquet", 3, npi(2), D("2.0000"), [], ""),
+        ("data/encounters/part-2.parquet", 2, npi(1), D("1.5000"), ["51"], ""),
+        ("data/encounters/part-2.parquet", 4, npi(1), D("2.0000"), ["26", "TC"], "26"),
+    ]
+
+
+def test_configured_path_that_matches_nothing(ws: Workspace) -> None:
+    ws.csv("physicians", PHYSICIANS)
+    assert ws.messages(table_paths={"encounters": "data/enc/*.parquet"}) == [
+        "data/enc/*.parquet: no file matches this path "
+        "(the encounters table, from [tables] in paycascade.toml)"
+    ]
+
+
+def test_two_files_for_one_table(ws: Workspace) -> None:
+    ws.csv("physicians", PHYSICIANS)
+    ws.csv("encounters", [line(1, "99213")])
+    write_csv(ws.root / "data" / "encounters.xlsx", [])
+    assert ws.messages() == [
+        "data/encounters.xlsx: two files for the encounters table: data/encounters.csv and "
+        "data/encounters.xlsx; keep one, or name it under [tables] in paycascade.toml "
+        "(reading data/encounters.csv)"
+    ]
+
+
+def test_warnings_do_not_reject(ws: Workspace) -> None:
+    ws.csv("physicians", [*PHYSICIANS, physician(3, supervising_npi=npi(1))])
+    ws.csv("encounters", [line(1, "99213")])
+    ws.csv("attribution", [{"npi": npi(1), "month": "2026-03-15", "member_months": "10"}])
+    diags = ws.load()
+    assert not diags.has_errors()
+    assert diags.format() == (
+        "data/attribution.csv:2:month: warning: 2026-03-15 is not the first day of a month; "
+        "counted in 2026-03\n"
+        "data/physicians.csv:4:supervising_npi: warning: supervising_npi is used only for an APP "
+        "(provider_type app); ignored here"
+    )
+    assert ws.rows("SELECT month FROM stg_attribution") == [(date(2026, 3, 1),)]

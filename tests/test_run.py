@@ -1,0 +1,220 @@
+"""A workspace end to end: check, run, statements, reruns, and bad input that writes nothing."""
+
+from __future__ import annotations
+
+import csv
+import json
+import textwrap
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from paycascade.cli import main
+
+PFS = """HCPCS,MOD,STATUS_CODE,NOT_USED_FOR_MEDICARE_PAYMENT,WORK_RVU,NON_FAC_PE_RVU,NON_FAC_NA_INDICATOR,FACILITY_PE_RVU,FACILITY_NA_INDICATOR,MP_RVU,NON_FACILITY_TOTAL,FACILITY_TOTAL,PCTC_IND,GLOB_DAYS,PRE_OP,INTRA_OP,POST_OP,MULT_PROC,BILAT_SURG,ASST_SURG,CO_SURG,TEAM_SURG,ENDO_BASE,CONV_FACTOR,PHYS_SUPERVISION_DIAG_PROC,CALCULATION_FLAG,DIAG_IMAGING_FAMILY_IND,NON_FAC_PE_USED_FOR_OPPS_PAYMENT_AMOUNT,FAC_PE_USED_FOR_OPPS_PAYMENT_AMOUNT,MP_USED_FOR_OPPS_PAYMENT_AMOUNT
+99213,,A,,1.30,1.28,,0.53,,0.10,2.68,1.93,0,XXX,0,0,0,0,0,0,0,0,,33.8872,09,,99,0,0,0
+99214,,A,,1.92,1.70,,0.78,,0.17,3.79,2.87,0,XXX,0,0,0,0,0,0,0,0,,33.8872,09,,99,0,0,0
+27447,,A,,19.60,,NA,10.84,,3.91,,34.35,0,090,0.10,0.80,0.10,2,1,2,1,0,,33.8872,09,,99,0,0,0
+"""
+
+PLAN = """
+plan: pc
+name: Primary care
+components:
+  - id: production
+    kind: productivity
+    method: flat
+    conversion_factor:
+      - {from: 2026-01-01, value: 50.00}
+      - {from: 2026-07-01, value: 52.00, source: amendment 1}
+    paid_share: 0.70
+  - {id: panel, kind: panel, pmpm: 3.00}
+  - id: quality
+    kind: quality_incentive
+    percent: 0.10
+    of: [production]
+    scorecard: card
+scorecards:
+  card:
+    fallback: neutral
+    measures:
+      - {id: bp_control, direction: higher, threshold: 0.6, target: 0.8, min_denominator: 20}
+"""
+
+SURG = """
+plan: surg
+components:
+  - id: production
+    kind: productivity
+    method: tiered_marginal
+    tiers: [{up_to: 6000, rate: 55}, {rate: 65}]
+  - id: withhold
+    kind: withhold
+    rate: 0.10
+    of: [production]
+    scorecard: outcomes
+    forfeits: {to: strong_performers, bonus_threshold: 0.9}
+scorecards:
+  outcomes:
+    measures:
+      - {id: ssi, direction: lower, threshold: 0.04, target: 0.02, min_denominator: 10}
+"""
+
+
+def write_workspace(root: Path, *, physicians: str | None = None, encounters: str | None = None) -> Path:
+    (root / "plans").mkdir(parents=True)
+    (root / "data" / "reference").mkdir(parents=True)
+    (root / "paycascade.toml").write_text(
+        '[organization]\nname = "Test Health"\n[run]\nperiod = "2026"\n'
+        '[reference]\npfs = "data/reference/pfs.csv"\n',
+        encoding="utf-8",
+    )
+    (root / "plans" / "pc.yaml").write_text(PLAN, encoding="utf-8")
+    (root / "plans" / "surg.yaml").write_text(SURG, encoding="utf-8")
+    (root / "data" / "reference" / "pfs.csv").write_text(PFS, encoding="utf-8")
+    (root / "data" / "physicians.csv").write_text(
+        physicians
+        or textwrap.dedent("""\
+            npi,name,specialty,plan,fte,clinical_fte,group
+            1234567893,Dr A,Family Medicine,pc,1.0,1.0,North
+            1245319599,Dr B,Family Medicine,pc,0.6,0.6,North
+            1003000126,Dr C,Orthopedic Surgery,surg,1.0,1.0,Ortho
+            """),
+        encoding="utf-8",
+    )
+    (root / "data" / "encounters.csv").write_text(
+        encounters
+        or textwrap.dedent("""\
+            npi,service_date,hcpcs,modifiers,units,status
+            1234567893,2026-02-03,99214,,1,paid
+            1234567893,2026-08-03,99213,,2,paid
+            1234567893,2026-08-04,99213,,1,denied
+            1245319599,2026-03-01,99213,,1,paid
+            1003000126,2026-04-01,27447,,1,paid
+            1003000126,2026-05-01,27447,62,1,paid
+            """),
+        encoding="utf-8",
+    )
+    (root / "data" / "quality.csv").write_text(
+        "npi,measure,numerator,denominator\n1234567893,bp_control,35,50\n1003000126,ssi,1,40\n",
+        encoding="utf-8",
+    )
+    (root / "data" / "attribution.csv").write_text(
+        "npi,month,member_months,risk_score\n1234567893,2026-01-01,1000,1.1\n1245319599,2026-01-01,500,0.9\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+def _invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_run_writes_explained_to_the_cent_outputs(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    code, output = _invoke("run", str(ws))
+    assert code == 0, output
+    (out,) = [p for p in (ws / "out").iterdir() if p.is_dir()]
+    statements = {r["npi"]: r for r in _rows(out / "statements.csv")}
+    assert set(statements) == {"1234567893", "1245319599", "1003000126"}
+    # Dr A: H1 1.92 wRVU × $50 × 70% = $67.20; H2 2.60 (the denied line is not credited) × $52 × 70% = $94.64
+    # panel 1,000 × $3 = $3,000; quality 10% × ($67.20 + $94.64) × score 0.5 (35/50 = 0.7) = $6.72 + $9.46
+    a = statements["1234567893"]
+    assert Decimal(a["total"]) == Decimal("67.20") + Decimal("94.64") + Decimal("3000.00") + Decimal("3.36") + Decimal("4.73")
+    assert a["value"] == "3000.00"
+    # Dr C: 19.60 + 19.60 × 62.5% = 31.85 wRVU × $55 = $1,751.75; 10% withheld = $175.18 (half up)
+    # SSI 1/40 = 0.025 → (0.04 − 0.025)/0.02 = 0.75 pts → payout linear 75% = $131.39; forfeits $43.79 retained
+    c = statements["1003000126"]
+    assert Decimal(c["total"]) == Decimal("1751.75") - Decimal("175.18") + Decimal("131.39")
+    ledger = _rows(out / "ledger.csv")
+    for npi, row in statements.items():
+        net = Decimal(0)
+        for posting in ledger:
+            if posting["destination"] == f"physician:{npi}":
+                net += Decimal(posting["amount"])
+            elif posting["source"] == f"physician:{npi}":
+                net -= Decimal(posting["amount"])
+        assert net == Decimal(row["total"])
+    first = next(p for p in ledger if p["npi"] == "1234567893" and p["component"] == "production")
+    assert first["explanation"] == "1.92 wRVU × $50.00 × 70% = $67.20"
+    assert first["plan_file"] == "plans/pc.yaml"
+    run_record = json.loads((out / "run.json").read_text())
+    assert {i["file"] for i in run_record["inputs"]} >= {"data/encounters.csv", "data/physicians.csv"}
+    assert run_record["engine_version"]
+
+
+def test_rerun_is_byte_identical(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    assert _invoke("run", str(ws), "--quiet")[0] == 0
+    (out,) = [p for p in (ws / "out").iterdir() if p.is_dir()]
+    before = {name: (out / name).read_bytes() for name in ("ledger.csv", "statements.csv")}
+    code, output = _invoke("run", str(ws), "--quiet")
+    assert code == 0
+    assert output.strip() == str(out)
+    assert {name: (out / name).read_bytes() for name in before} == before
+
+
+def test_bad_input_reports_everything_and_writes_nothing(tmp_path: Path) -> None:
+    ws = write_workspace(
+        tmp_path / "ws",
+        physicians="npi,name,specialty,plan,fte\n1234567893,Dr A,FM,pc,1\n1234567893,Dr A2,FM,pc,1\n1245319599,Dr B,FM,nope,1\n",
+        encounters="npi,service_date,hcpcs,units\n1234567893,2026-02-03,99214,-1\n1234567893,someday,99213,1\n",
+    )
+    (ws / "plans" / "broken.yaml").write_text("plan: broken\ncomponents:\n  - {id: x, kind: salery}\n")
+    code, output = _invoke("run", str(ws))
+    assert code == 1
+    assert "plans/broken.yaml:3: component 'x': unknown component kind 'salery'" in output
+    assert "data/encounters.csv:2:units:" in output
+    assert "data/encounters.csv:3:service_date:" in output
+    assert "data/physicians.csv:" in output and "duplicate" in output.lower()
+    assert "nothing was written" in output
+    assert not (ws / "out").exists()
+
+
+def test_check_lists_problems_as_json_and_exits_1(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    (ws / "plans" / "pc.yaml").write_text(PLAN.replace("paid_share: 0.70", "paid_share: 7"))
+    code, output = _invoke("check", str(ws), "--json")
+    assert code == 1
+    report = json.loads(output[output.index("{"):])
+    assert report["ok"] is False
+    assert any(p["file"] == "plans/pc.yaml" and "paid_share" in p["message"] for p in report["problems"])
+    good = write_workspace(tmp_path / "good")
+    assert _invoke("check", str(good))[0] == 0
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "html"])
+def test_statement_formats(tmp_path: Path, fmt: str) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    assert _invoke("run", str(ws), "--quiet")[0] == 0
+    code, output = _invoke("statement", str(ws), "--npi", "1234567893", "--format", fmt)
+    assert code == 0, output
+    if fmt == "json":
+        data = json.loads(output)
+        assert data["npi"] == "1234567893"
+        assert data["scorecards"][0]["measures"][0]["measure"] == "bp_control"
+        assert any("amendment 1" in line["inputs"].get("parameter", "") for line in data["lines"])
+    elif fmt == "html":
+        assert output.startswith("<!doctype html>")
+        assert "1.92 wRVU × $50.00 × 70% = $67.20" in output
+    else:
+        assert "1.92 wRVU × $50.00 × 70% = $67.20" in output
+        assert "rule: plans/pc.yaml:" in output
+        assert "Scorecard card" in output
+
+
+def test_statement_for_unknown_npi_or_no_run(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    code, output = _invoke("statement", str(ws), "--npi", "1234567893")
+    assert code != 0 and "no run found" in output
+    _invoke("run", str(ws), "--quiet")
+    code, output = _invoke("statement", str(ws), "--npi", "9999999999")
+    assert code != 0 and "has no statement" in output
