@@ -63,7 +63,9 @@ scorecards:
 """
 
 
-def write_workspace(root: Path, *, physicians: str | None = None, encounters: str | None = None) -> Path:
+def write_workspace(
+    root: Path, *, physicians: str | None = None, encounters: str | None = None
+) -> Path:
     (root / "plans").mkdir(parents=True)
     (root / "data" / "reference").mkdir(parents=True)
     (root / "paycascade.toml").write_text(
@@ -128,7 +130,9 @@ def test_run_writes_explained_to_the_cent_outputs(tmp_path: Path) -> None:
     # Dr A: H1 1.92 wRVU × $50 × 70% = $67.20; H2 2.60 (the denied line is not credited) × $52 × 70% = $94.64
     # panel 1,000 × $3 = $3,000; quality 10% × ($67.20 + $94.64) × score 0.5 (35/50 = 0.7) = $6.72 + $9.46
     a = statements["1234567893"]
-    assert Decimal(a["total"]) == Decimal("67.20") + Decimal("94.64") + Decimal("3000.00") + Decimal("3.36") + Decimal("4.73")
+    assert Decimal(a["total"]) == Decimal("67.20") + Decimal("94.64") + Decimal(
+        "3000.00"
+    ) + Decimal("3.36") + Decimal("4.73")
     assert a["value"] == "3000.00"
     # Dr C: 19.60 + 19.60 × 62.5% = 31.85 wRVU × $55 = $1,751.75; 10% withheld = $175.18 (half up)
     # SSI 1/40 = 0.025 → (0.04 − 0.025)/0.02 = 0.75 pts → payout linear 75% = $131.39; forfeits $43.79 retained
@@ -147,7 +151,10 @@ def test_run_writes_explained_to_the_cent_outputs(tmp_path: Path) -> None:
     assert first["explanation"] == "1.92 wRVU × $50.00 × 70% = $67.20"
     assert first["plan_file"] == "plans/pc.yaml"
     run_record = json.loads((out / "run.json").read_text())
-    assert {i["file"] for i in run_record["inputs"]} >= {"data/encounters.csv", "data/physicians.csv"}
+    assert {i["file"] for i in run_record["inputs"]} >= {
+        "data/encounters.csv",
+        "data/physicians.csv",
+    }
     assert run_record["engine_version"]
 
 
@@ -168,7 +175,9 @@ def test_bad_input_reports_everything_and_writes_nothing(tmp_path: Path) -> None
         physicians="npi,name,specialty,plan,fte\n1234567893,Dr A,FM,pc,1\n1234567893,Dr A2,FM,pc,1\n1245319599,Dr B,FM,nope,1\n",
         encounters="npi,service_date,hcpcs,units\n1234567893,2026-02-03,99214,-1\n1234567893,someday,99213,1\n",
     )
-    (ws / "plans" / "broken.yaml").write_text("plan: broken\ncomponents:\n  - {id: x, kind: salery}\n")
+    (ws / "plans" / "broken.yaml").write_text(
+        "plan: broken\ncomponents:\n  - {id: x, kind: salery}\n"
+    )
     code, output = _invoke("run", str(ws))
     assert code == 1
     assert "plans/broken.yaml:3: component 'x': unknown component kind 'salery'" in output
@@ -184,9 +193,11 @@ def test_check_lists_problems_as_json_and_exits_1(tmp_path: Path) -> None:
     (ws / "plans" / "pc.yaml").write_text(PLAN.replace("paid_share: 0.70", "paid_share: 7"))
     code, output = _invoke("check", str(ws), "--json")
     assert code == 1
-    report = json.loads(output[output.index("{"):])
+    report = json.loads(output[output.index("{") :])
     assert report["ok"] is False
-    assert any(p["file"] == "plans/pc.yaml" and "paid_share" in p["message"] for p in report["problems"])
+    assert any(
+        p["file"] == "plans/pc.yaml" and "paid_share" in p["message"] for p in report["problems"]
+    )
     good = write_workspace(tmp_path / "good")
     assert _invoke("check", str(good))[0] == 0
 

@@ -265,14 +265,17 @@ class _Pipeline:
         self.buckets = buckets
         self.policies = policies
         self.default = default_policy
+        self._tables: dict[str, Any] = {}
 
     # -- inputs
 
     def _table(self, name: str, schema: ibis.Schema) -> Any:
-        try:
-            return self.backend.table(name)
-        except Exception:  # absent: an empty table of the declared schema
-            return self.backend.create_table(name, schema=schema)
+        if name not in self._tables:
+            try:
+                self._tables[name] = self.backend.table(name)
+            except Exception:  # absent: an empty table of the declared schema
+                self._tables[name] = self.backend.create_table(name, schema=schema)
+        return self._tables[name]
 
     def staged(self, table: str) -> Any:
         return self._table(f"stg_{table}", staged_schema(TABLES_BY_NAME[table]))

@@ -1,0 +1,132 @@
+"""Property: the wRVU mart, summed over buckets, is exactly the sum of the lines."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from paycascade.pipelines.aggregate import make_buckets
+from paycascade.pipelines.crediting import ADJUSTMENTS, CreditingPolicy
+
+from .conftest import PFS_ROWS, Workspace, line, make_workspace, npi, physician
+
+START, END = date(2026, 1, 1), date(2026, 12, 31)
+POLICIES = {
+    "custom": CreditingPolicy(
+        multiple_procedure=Decimal("0.25"), co_surgeon=Decimal("0.6"), credit_on="submitted"
+    )
+}
+PLAN_OF = {1: "std", 2: "custom"}
+WORK = {(h, m): Decimal(w) for h, m, w in PFS_ROWS}
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    ws = make_workspace(Path(tmp_path_factory.mktemp("property")))
+    ws.csv("physicians", [physician(n, plan=plan) for n, plan in PLAN_OF.items()])
+    return ws
+
+
+lines_strategy = st.lists(
+    st.fixed_dictionaries(
+        {
+            "n": st.sampled_from(sorted(PLAN_OF)),
+            "hcpcs": st.sampled_from(["99213", "71046", "64721", "27447", "45378", "93306"]),
+            "modifiers": st.lists(
+                st.sampled_from(["26", "TC", "53", "50", "51", "62", "80", "AS", "FS", "RT"]),
+                max_size=3,
+                unique=True,
+            ),
+            "units": st.decimals(min_value=0, max_value=100, places=4),
+            "day": st.dates(date(2025, 12, 20), date(2027, 1, 10)),
+            "status": st.sampled_from(["paid", "submitted", "denied", "void"]),
+            "wrvu": st.none() | st.decimals(min_value=0, max_value=50, places=2),
+        }
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+def expected_wrvu(spec: dict[str, object]) -> Decimal:
+    """A line's credited wRVU by the rules, computed in Python."""
+    policy = POLICIES.get(PLAN_OF[int(str(spec["n"]))], CreditingPolicy())
+    mods = list(spec["modifiers"])  # type: ignore[call-overload]
+    hcpcs = str(spec["hcpcs"])
+    pfs_mod = next((m for m in ("26", "TC", "53") if m in mods), "")
+    if spec["wrvu"] is not None:
+        base = Decimal(str(spec["wrvu"]))
+    elif (hcpcs, pfs_mod) in WORK:
+        base = WORK[(hcpcs, pfs_mod)]
+    elif pfs_mod == "TC":
+        base = Decimal(0)
+    else:
+        base = WORK[(hcpcs, "")]
+    mask = sum(
+        1 << k
+        for k, (adj, triggers) in enumerate(ADJUSTMENTS)
+        if policy.applies(adj) and any(t in mods for t in triggers)
+    )
+    return base * Decimal(str(spec["units"])) * policy.combined(mask)[0]
+
+
+def credited(spec: dict[str, object]) -> bool:
+    policy = POLICIES.get(PLAN_OF[int(str(spec["n"]))], CreditingPolicy())
+    if policy.credit_on == "submitted":
+        return spec["status"] != "void"
+    return spec["status"] == "paid"
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    specs=lines_strategy,
+    breakpoints=st.lists(st.dates(date(2025, 12, 1), date(2027, 1, 31)), max_size=3),
+)
+def test_mart_wrvu_equals_the_sum_of_lines(
+    workspace: Workspace, specs: list[dict[str, object]], breakpoints: list[date]
+) -> None:
+    workspace.csv(
+        "encounters",
+        [
+            line(
+                int(str(s["n"])),
+                str(s["hcpcs"]),
+                s["day"].isoformat(),  # type: ignore[attr-defined]
+                modifiers=" ".join(s["modifiers"]),  # type: ignore[arg-type]
+                units=s["units"],
+                status=s["status"],
+                wrvu=s["wrvu"],
+            )
+            for s in specs
+        ],
+    )
+    diags = workspace.load()
+    assert not diags.has_errors(), diags.format()
+    agg = workspace.run(policies=POLICIES, breakpoints=breakpoints)
+
+    buckets = make_buckets(START, END, breakpoints)
+    expected: dict[tuple[str, int], Decimal] = {}
+    for s in specs:
+        day: date = s["day"]  # type: ignore[assignment]
+        if not (START <= day <= END) or not credited(s):
+            continue
+        bucket = max(b.index for b in buckets if b.start <= day)
+        key = (npi(int(str(s["n"]))), bucket)
+        expected[key] = expected.get(key, Decimal(0)) + expected_wrvu(s)
+
+    got = {(r["npi"], r["bucket"]): r["wrvu"] for r in agg.wrvu.to_pylist()}
+    assert got == expected
+    [(line_sum,)] = workspace.rows(
+        "SELECT coalesce(sum(wrvu), 0) FROM core_encounter_wrvu WHERE credited"
+    )
+    assert sum(got.values(), Decimal(0)) == line_sum
