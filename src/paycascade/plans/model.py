@@ -25,6 +25,7 @@ from paycascade.money import ZERO, RoundingMode, to_cents
 from paycascade.periods import Period, overlap_days
 
 if TYPE_CHECKING:
+    from paycascade.contracts.base import PoolFunding
     from paycascade.plans.scorecard import Scorecard, ScoreResult
 
 
@@ -60,6 +61,16 @@ class PlanData:
     stipends: dict[str, list[tuple[str, Decimal | None, date | None, date | None]]] = field(
         default_factory=dict
     )
+    # per npi: Σ expected (risk-adjusted benchmark) and Σ actual cost of the attributed panel,
+    # from the optional attribution columns expected_cost / actual_cost
+    expected_cost: dict[str, Decimal] = field(default_factory=dict)
+    actual_cost: dict[str, Decimal] = field(default_factory=dict)
+    # per npi: (venture, ownership share 0..1) from the ownership table
+    ownership: dict[str, list[tuple[str, Decimal]]] = field(default_factory=dict)
+    # per npi: effort fractions {"clinical", "research", "teaching", "admin", "grant_funded"}
+    effort: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    # pool account ("pool:<name>") -> what contracts put into it this period
+    pools: dict[str, PoolFunding] = field(default_factory=dict)
 
     def sum_buckets(
         self, table: Mapping[tuple[str, int], Decimal], npi: str, seg: Segment
@@ -80,6 +91,8 @@ class Physician:
     group: str
     provider_type: str
     row: int  # spreadsheet row in the physicians table
+    # the employment agreement authorizes pass-through of contract savings (physicians column)
+    pass_through_authorized: bool = False
 
 
 @dataclass
