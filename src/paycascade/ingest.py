@@ -14,16 +14,17 @@ For each table of :mod:`paycascade.tables` (``docs/DATA.md`` is the user's contr
    NPIs, NPIs not in ``physicians``, HCPCS codes not in the PFS file, empty tables.  Every
    problem is a diagnostic ``file:row:column: message``; one problem repeating on many rows is
    listed for its first 20 rows, then ``… and N more rows with the same problem``;
-4. **stage** the rows that passed as ``stg_<table>``: typed (``DECIMAL(18,4)`` quantities,
-   ``DATE`` dates), trimmed, defaults filled, modifiers as an upper-case list.  Rows that
-   failed stay in ``input_<table>`` and are listed with their messages in ``rejects_<table>``
-   (``file, row, column, check, message``); nothing is dropped silently.
+4. **stage** the rows that passed as ``stg_<table>``, a view: typed (``DECIMAL(18,4)``
+   quantities, ``DATE`` dates), trimmed, defaults filled, modifiers as an upper-case list,
+   plus ``source_file`` and ``source_row``.  Rows that failed stay in ``input_<table>`` and
+   are listed with their messages in ``rejects_<table>`` (``file, row, column, check,
+   message``); nothing is dropped silently.
 
-A table that is absent gets empty ``input_``/``rejects_``/``stg_`` tables, so later layers
-always find them.  Reading a CSV or XLSX file and the staging run inside DuckDB in bounded
-memory; the only Python loops over rows are the XLSX reader (openpyxl yields rows; a sheet has
-at most about a million) and, for a CSV file with blank lines between its rows, a streaming
-pass that finds the spreadsheet row of each record.
+A table that is absent gets empty ``input_``/``rejects_``/``stg_`` relations, so later layers
+always find them.  Reading, checking and staging run inside DuckDB in bounded memory; the only
+Python loops over rows are the XLSX reader (openpyxl yields rows; a sheet has at most about a
+million) and, for a CSV file with blank lines between its rows, a streaming pass that finds
+the spreadsheet row of each record.
 """
 
 from __future__ import annotations
@@ -382,7 +383,16 @@ def _read_text_files(ctx: _Context, state: _TableState) -> None:
     for i, sf in enumerate(state.files):
         tmp = f"_pc_in_{state.spec.name}_{i}"
         run(con, f"DROP TABLE IF EXISTS {q(tmp)}")
-        ok = _read_csv(ctx, state, sf, tmp) if sf.fmt == "csv" else _read_xlsx(ctx, state, sf, tmp)
+        try:
+            if sf.fmt == "csv":
+                ok = _read_csv(ctx, state, sf, tmp)
+            else:
+                ok = _read_xlsx(ctx, state, sf, tmp)
+        except OSError as exc:
+            ctx.diags.add(
+                sf.display, None, f"cannot be read: {exc.strerror or exc}", code="unreadable"
+            )
+            ok = False
         if ok:
             parts.append(tmp)
     if not parts:
@@ -490,6 +500,8 @@ def _read_csv(ctx: _Context, state: _TableState, sf: SourceFile, tmp: str) -> bo
                             regexp_extract(error_message, 'Found: (\\d+)', 1))
                     WHEN error_type = 'UNQUOTED VALUE' THEN
                         'malformed row: a quote is not closed, or a value has a stray quote'
+                    WHEN error_message ILIKE 'Invalid unicode%' THEN
+                        'malformed row: the text is not UTF-8; save the file as UTF-8'
                     ELSE 'malformed row: ' || error_message
                 END AS message
             FROM {q(rej_err)}""",
@@ -613,7 +625,7 @@ def _read_xlsx(ctx: _Context, state: _TableState, sf: SourceFile, tmp: str) -> b
             state.empty.add(sf.display)
             state.excluded.add(sf.display)
             return False
-        while names and names[-1].startswith("column"):
+        while names and names[-1] == f"column{len(names)}":
             names.pop()  # trailing cells without a header
         width = len(names)
         _XlsxWriter(con, sf, tmp, names).write(rows, header_row, width)

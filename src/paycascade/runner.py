@@ -148,7 +148,7 @@ def _physicians(
     query = f"""
         select npi, name, specialty, plan, fte, {col("clinical_fte")}, {col("start_date")},
                {col("end_date")}, {col("group")}, {col("provider_type")},
-               {col("_row", "0")}, {col("_file", "'data/physicians'")}
+               {col("source_row", "0")}, {col("source_file", "'data/physicians'")}
         from stg_physicians order by npi
     """
     physicians = []

@@ -158,10 +158,9 @@ def test_marts_are_exact_decimals_stamped_with_the_run(run: Aggregates) -> None:
 
 def test_policy_validation() -> None:
     assert CreditingPolicy(co_surgeon="0.625").co_surgeon == D("0.625")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="at most 6 decimal places"):
-        CreditingPolicy(bilateral=D("1.5000001"))
-    with pytest.raises(ValueError, match="between 0 and 1"):
-        CreditingPolicy(app_supervision=D("1.5"))
+    assert CreditingPolicy(bilateral=1.5).bilateral == D("1.5")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="between 0 and 10"):
+        CreditingPolicy(bilateral=D("-1"))
     with pytest.raises(ValueError, match="credit_on"):
         CreditingPolicy(credit_on="billed")  # type: ignore[arg-type]
 
@@ -172,3 +171,10 @@ def test_combined_factor_follows_medicare_order() -> None:
     assert factor == D("0.75")
     assert effects[:2] == (D("0.5"), D("-0.75"))
     assert CreditingPolicy.off().combined(0b11111)[0] == 1
+
+
+def test_a_combined_factor_with_more_places_is_rounded_at_12() -> None:
+    policy = CreditingPolicy(multiple_procedure=D("0.1234567"), co_surgeon=D("0.7654321"))
+    factor, effects = policy.combined(0b110)
+    assert factor == (D("0.1234567") * D("0.7654321")).quantize(D("1e-12"))
+    assert sum(effects, D(0)) == factor - 1

@@ -68,7 +68,9 @@ class Allocation:
         rest = Decimal(1) - declared
         weights = [s.share for s in self.shares] + [rest]
         parts = allocate(result_cents, weights)
-        out = [(s.destination, cents, s.share) for s, cents in zip(self.shares, parts, strict=False)]
+        out = [
+            (s.destination, cents, s.share) for s, cents in zip(self.shares, parts, strict=False)
+        ]
         out.append(("retained", parts[-1], rest))
         merged: dict[str, tuple[int, Decimal]] = {}
         for dest, cents, share in out:

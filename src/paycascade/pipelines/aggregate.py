@@ -158,7 +158,7 @@ def aggregate_on(
     policies: Mapping[str, CreditingPolicy] | None = None,
     default_policy: CreditingPolicy | None = None,
 ) -> Aggregates:
-    """Build the core table and the marts on an Ibis backend and return the marts.
+    """Build the core layer and the marts on an Ibis backend and return the marts.
 
     ``policies`` maps a plan id to its crediting policy; a line is credited by the policy of
     its physician's plan (``physicians.plan``), else ``default_policy`` (the defaults of
@@ -422,17 +422,12 @@ class _Pipeline:
 
     def summary(self, lines: Any) -> Any:
         """``core_wrvu_summary``: the lines summed by everything a wRVU mart groups by."""
-        keys = [
-            "npi",
-            "plan",
-            "provider_type",
-            "supervising_npi",
-            "bucket",
-            "hcpcs",
-            "adjustment_mask",
-            "credited",
-        ]
+        keys = ["npi", "bucket", "hcpcs", "adjustment_mask", "credited"]
         t = lines.group_by(keys).aggregate(
+            # one value per physician: carried along, not grouped by (cheaper)
+            plan=lines.plan.arbitrary(),
+            provider_type=lines.provider_type.arbitrary(),
+            supervising_npi=lines.supervising_npi.arbitrary(),
             lines=lines.count(),
             units=lines.units.sum().cast(QTY),
             wrvu_unadjusted=lines.wrvu_unadjusted.sum().cast(QTY2),

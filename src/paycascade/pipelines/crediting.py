@@ -24,10 +24,9 @@ from paycascade.money import D
 
 CreditOn = Literal["paid", "submitted"]
 
-#: Decimal places a factor may have.
-FACTOR_PLACES = 6
 #: Decimal places of a combined factor (the product of the factors applied to one line).  Any
-#: product of factors with 12 decimal places between them is exact, e.g. 0.625 × 0.5 × 1.5.
+#: product of factors with 12 decimal places between them is exact, e.g. 0.625 × 0.5 × 1.5
+#: (five); a plan would need factors such as 0.123457 × 0.654321 × 1.5 to see it rounded.
 COMBINED_PLACES = 12
 
 #: Modifiers that make a line an assistant-at-surgery line (ch. 12 §20.4.3).
@@ -96,15 +95,7 @@ class CreditingPolicy:
             value = D(raw)
             if not value.is_finite() or value < 0 or value > 10:
                 raise ValueError(f"{f.name} must be between 0 and 10, got {raw}")
-            if value != value.quantize(Decimal(1).scaleb(-FACTOR_PLACES)):
-                raise ValueError(
-                    f"{f.name} may have at most {FACTOR_PLACES} decimal places, got {raw}"
-                )
             object.__setattr__(self, f.name, value)
-        if self.app_supervision is not None and self.app_supervision > 1:
-            raise ValueError(
-                f"app_supervision is a share between 0 and 1, got {self.app_supervision}"
-            )
         if self.credit_on not in ("paid", "submitted"):
             raise ValueError(f"credit_on must be 'paid' or 'submitted', got {self.credit_on!r}")
         if self.rvu_vintage is not None and not 1992 <= int(self.rvu_vintage) <= 2100:

@@ -166,7 +166,9 @@ def _crediting(r: Reader) -> dict[str, Any]:
             result[key] = None
             sub.used.add(key)
         elif raw is not None:
-            result[key] = sub.number(key, minimum=ZERO, maximum=Decimal(2))
+            # shares of a line are at most 1; bilateral (modifier 50) credits up to 200%
+            limit = Decimal(2) if key == "bilateral" else ONE
+            result[key] = sub.number(key, minimum=ZERO, maximum=limit)
     result["credit_on"] = sub.choice("credit_on", ("paid", "submitted"), "paid")
     vintage = sub.number("rvu_vintage", minimum=Decimal(1992), maximum=Decimal(2100))
     result["rvu_vintage"] = None if vintage is None else int(vintage)

@@ -159,7 +159,11 @@ def load_pfs(
     if not path.is_file():
         diags.add(name, None, "PFS file not found", code="missing_file")
         return
-    head = _read_head(path)
+    try:
+        head = _read_head(path)
+    except OSError as exc:
+        diags.add(name, None, f"cannot be read: {exc.strerror or exc}", code="unreadable")
+        return
     if isinstance(head, str):
         diags.add(name, None, head, code="unreadable")
         return
