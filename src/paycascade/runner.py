@@ -148,12 +148,13 @@ def _physicians(
     query = f"""
         select npi, name, specialty, plan, fte, {col("clinical_fte")}, {col("start_date")},
                {col("end_date")}, {col("group")}, {col("provider_type")},
-               {col("source_row", "0")}, {col("source_file", "'data/physicians'")}
+               {col("source_row", "0")}, {col("source_file", "'data/physicians'")},
+               {col("pass_through_authorized", "false")}
         from stg_physicians order by npi
     """
     physicians = []
     for row in con.execute(query).fetchall():
-        npi, name, specialty, plan, fte, cfte, start, end, group, ptype, rownum, file = row
+        npi, name, specialty, plan, fte, cfte, start, end, group, ptype, rownum, file, auth = row
         if plan not in plans:
             hint = ", ".join(sorted(plans)) or "none loaded"
             diags.add(
@@ -176,6 +177,7 @@ def _physicians(
                 group=str(group or specialty),
                 provider_type=str(ptype or "physician"),
                 row=int(rownum or 0),
+                pass_through_authorized=bool(auth),
             )
         )
     return physicians

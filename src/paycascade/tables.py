@@ -189,6 +189,12 @@ PHYSICIANS = TableSpec(
             meaning="for an APP: the supervising physician (APP supervision credit)",
         ),
         Column("group", "text", meaning="practice, clinic or department, for group-level quality"),
+        Column(
+            "pass_through_authorized",
+            "bool",
+            meaning="the employment agreement authorizes pass-through of contract savings (default false)",
+            default=False,
+        ),
     ),
 )
 
@@ -287,6 +293,18 @@ ATTRIBUTION = TableSpec(
             default=Decimal(1),
         ),
         Column("payer", "text", meaning="payer or contract"),
+        Column(
+            "expected_cost",
+            "number",
+            meaning="risk-adjusted expected (benchmark) cost of those members, for `contribution` distributions",
+            non_negative=True,
+        ),
+        Column(
+            "actual_cost",
+            "number",
+            meaning="actual total cost of care of those members",
+            non_negative=True,
+        ),
     ),
 )
 
@@ -370,6 +388,88 @@ ACTIVITIES = TableSpec(
     ),
 )
 
+
+def _fraction(name: str, meaning: str, *, required: bool = False) -> Column:
+    """A share between 0 and 1 (0 when left empty, unless required)."""
+    return Column(
+        name,
+        "number",
+        required=required,
+        meaning=meaning,
+        non_negative=True,
+        maximum=Decimal(1),
+        default=None if required else _ZERO,
+    )
+
+
+CONTRACT_PERFORMANCE = TableSpec(
+    name="contract_performance",
+    meaning="payer-contract results by period, one metric a row",
+    columns=(
+        Column(
+            "contract_id", "text", required=True, meaning="`contract:` id in `contracts/*.yaml`"
+        ),
+        Column("period", "text", required=True, meaning="the period, e.g. `2026`"),
+        Column(
+            "metric",
+            "text",
+            required=True,
+            meaning="e.g. `benchmark`, `expenditures`, `ffs_revenue`",
+        ),
+        Column(
+            "value", "number", required=True, meaning="the metric's value (dollars, counts, rates)"
+        ),
+    ),
+    unique_key=("contract_id", "period", "metric"),
+)
+
+EPISODES = TableSpec(
+    name="episodes",
+    meaning="episodes of bundled-payment contracts",
+    columns=(
+        Column("contract_id", "text", required=True, meaning="the bundle contract"),
+        Column("episode_id", "text", required=True, meaning="your episode identifier"),
+        Column("npi", "npi", meaning="attending / responsible physician"),
+        Column("start_date", "date", required=True, meaning="episode start (anchor) date"),
+        Column(
+            "actual_spend",
+            "number",
+            required=True,
+            meaning="actual episode spending, ≥ 0",
+            non_negative=True,
+        ),
+        Column("episode_type", "text", meaning="e.g. `lejr` when a contract prices several types"),
+    ),
+    unique_key=("contract_id", "episode_id"),
+)
+
+OWNERSHIP = TableSpec(
+    name="ownership",
+    meaning="physicians' ownership shares of ventures (partnership / joint venture)",
+    columns=(
+        Column("npi", "npi", required=True),
+        Column("venture", "text", required=True, meaning="venture id named in the plan"),
+        _fraction("share", "ownership share, 0–1", required=True),
+    ),
+    unique_key=("npi", "venture"),
+)
+
+EFFORT = TableSpec(
+    name="effort",
+    meaning="academic effort allocation per physician (fractions of FTE)",
+    columns=(
+        Column("npi", "npi", required=True),
+        _fraction("clinical", "0–1"),
+        _fraction("research", "0–1"),
+        _fraction("teaching", "0–1"),
+        _fraction("admin", "0–1"),
+        _fraction(
+            "grant_funded", "share of salary charged to grants (limited by the NIH salary cap), 0–1"
+        ),
+    ),
+    unique_key=("npi",),
+)
+
 #: Every input table, in the order they are loaded (physicians first: the others refer to it).
 TABLES: tuple[TableSpec, ...] = (
     PHYSICIANS,
@@ -380,6 +480,10 @@ TABLES: tuple[TableSpec, ...] = (
     HOURS,
     STIPENDS,
     ACTIVITIES,
+    CONTRACT_PERFORMANCE,
+    EPISODES,
+    OWNERSHIP,
+    EFFORT,
 )
 TABLES_BY_NAME: dict[str, TableSpec] = {t.name: t for t in TABLES}
 REQUIRED_TABLES: frozenset[str] = frozenset(t.name for t in TABLES if t.required)

@@ -108,6 +108,10 @@ class Aggregates:
     activities: pa.Table
     quality: pa.Table
     stipends: pa.Table
+    ownership: pa.Table
+    effort: pa.Table
+    contract_performance: pa.Table
+    episodes: pa.Table
     #: rows in ``input_<table>`` for every input table (0 when the table is absent)
     rows_read: dict[str, int] = field(default_factory=dict)
 
@@ -187,6 +191,10 @@ def aggregate_on(
         "activities": pipe.activities(),
         "quality": pipe.quality(period_label),
         "stipends": pipe.stipends(),
+        "ownership": pipe.rows_of("ownership", ["npi", "venture"]),
+        "effort": pipe.rows_of("effort", ["npi"]),
+        "contract_performance": pipe.contract_performance(period_label),
+        "episodes": pipe.episodes(),
     }
     results: dict[str, pa.Table] = {}
     for name, (expr, order) in marts.items():
@@ -573,10 +581,11 @@ class _Pipeline:
             rows=a.count(),
             member_months=a.member_months.sum().cast(QTY),
             risk_adjusted_member_months=risk_mm.sum().cast(QTY2),
+            expected_cost=a.expected_cost.fill_null(Decimal(0)).sum().cast(QTY),
+            actual_cost=a.actual_cost.fill_null(Decimal(0)).sum().cast(QTY),
         )
-        return self._finish(
-            t, ["npi", "bucket"], ["rows", "member_months", "risk_adjusted_member_months"]
-        )
+        values = ["rows", "member_months", "risk_adjusted_member_months"]
+        return self._finish(t, ["npi", "bucket"], [*values, "expected_cost", "actual_cost"])
 
     def shifts(self) -> tuple[Any, list[str]]:
         s = self._dated("shifts", "date")
@@ -615,6 +624,25 @@ class _Pipeline:
         return t.select("run_id", *cols), ["npi", "measure"]
 
     def stipends(self) -> tuple[Any, list[str]]:
-        s = self._stamp(self.staged("stipends"))
+        return self.rows_of("stipends", ["npi", "stipend", "source_file", "source_row"])
+
+    def rows_of(self, table: str, order: list[str]) -> tuple[Any, list[str]]:
+        """A small per-physician or per-contract table, staged rows as they are."""
+        s = self._stamp(self.staged(table))
         cols = [c for c in s.columns if c != "run_id"]
-        return s.select("run_id", *cols), ["npi", "stipend", "source_file", "source_row"]
+        return s.select("run_id", *cols), order
+
+    def contract_performance(self, period_label: str) -> tuple[Any, list[str]]:
+        c = self.staged("contract_performance")
+        c = c.filter(c.period == period_label)
+        return self._rows_of_expr(c, ["contract_id", "metric"])
+
+    def episodes(self) -> tuple[Any, list[str]]:
+        e = self.staged("episodes")
+        e = e.filter(self._in_period(e.start_date))
+        return self._rows_of_expr(e, ["contract_id", "episode_id"])
+
+    def _rows_of_expr(self, t: Any, order: list[str]) -> tuple[Any, list[str]]:
+        t = self._stamp(t)
+        cols = [c for c in t.columns if c != "run_id"]
+        return t.select("run_id", *cols), order

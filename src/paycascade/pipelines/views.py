@@ -39,6 +39,9 @@ def to_plan_data(aggs: Any, bucket_starts: Sequence[date]) -> PlanData:
         data.risk_member_months[key] = data.risk_member_months.get(key, ZERO) + _exact(
             r["risk_adjusted_member_months"]
         )
+        npi = key[0]
+        data.expected_cost[npi] = data.expected_cost.get(npi, ZERO) + _exact(r.get("expected_cost"))
+        data.actual_cost[npi] = data.actual_cost.get(npi, ZERO) + _exact(r.get("actual_cost"))
     for r in _rows(aggs.shifts):
         data.shifts.setdefault(str(r["npi"]), []).append(
             (int(r["bucket"]), str(r["shift_type"]), _exact(r["shifts"]), _exact(r["hours"]))
@@ -67,6 +70,12 @@ def to_plan_data(aggs: Any, bucket_starts: Sequence[date]) -> PlanData:
                 r.get("end_date"),
             )
         )
+    for r in _rows(getattr(aggs, "ownership", None)):
+        data.ownership.setdefault(str(r["npi"]), []).append((str(r["venture"]), _exact(r["share"])))
+    for r in _rows(getattr(aggs, "effort", None)):
+        data.effort[str(r["npi"])] = {
+            k: _exact(r.get(k)) for k in ("clinical", "research", "teaching", "admin", "grant_funded")
+        }
     return data
 
 
