@@ -45,7 +45,7 @@ def aco(track: Track = Track.BASIC_E, year: int = 2024, **changes: object) -> Ms
 
 
 def test_rules_cover_every_year_with_sources() -> None:
-    assert sorted(RULES.years) == [2018, 2021, 2022, 2023, 2024, 2025]
+    assert sorted(RULES.years) == [2018, 2021, 2022, 2023, 2024, 2025, 2026]
     assert RULES.years[2025].assumed
     assert not RULES.years[2024].assumed
     for year in RULES.years.values():

@@ -1696,9 +1696,20 @@ def _physician_rows(people: Sequence[_Person]) -> list[list[str]]:
             p.provider_type,
             p.supervising_npi,
             p.group,
+            "true" if _authorizes_pass_through(p) else "false",
         ]
         for p in people
     ]
+
+
+#: Agreements signed from this date carry the shared-savings pass-through clause (the seed's
+#: path: value-aligned structures go into new agreements first, older ones as they renew).
+PASS_THROUGH_CLAUSE_FROM = date(2022, 1, 1)
+
+
+def _authorizes_pass_through(p: _Person) -> bool:
+    """Primary-care-aligned clinicians on agreements signed since 2022 authorize pass-through."""
+    return p.plan == "pcp-aligned" and p.start >= PASS_THROUGH_CLAUSE_FROM
 
 
 def _rate(
@@ -2145,6 +2156,7 @@ def generate_data(
             "provider_type",
             "supervising_npi",
             "group",
+            "pass_through_authorized",
         ],
         _physician_rows(people),
     )
