@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from paycascade.cascade import Booked, sweep_pools
+from paycascade.contracts.base import ContractResult
 from paycascade.ledger import Posting, balance
 from paycascade.money import RoundingMode
 from paycascade.periods import Period, window_starts
@@ -57,10 +59,18 @@ def compute(
     period: Period,
     data: PlanData,
     rounding: RoundingMode = "half_up",
+    contracts: Booked | None = None,
+    results: Sequence[ContractResult] = (),
 ) -> Computation:
     """Compute every component of every plan for its physicians.  Physicians whose plan is
-    unknown must have been reported by the caller; they are skipped here."""
-    result = Computation(postings=[])
+    unknown must have been reported by the caller; they are skipped here.
+
+    ``contracts`` are the settled contracts' postings and the pools they fund: they open the
+    ledger, plan components distribute the pools, and what no component distributes is swept
+    to the system's retained account before every pool is checked to balance."""
+    result = Computation(postings=list(contracts.postings) if contracts else [])
+    if contracts is not None:
+        data.pools = dict(contracts.pools)
     by_plan: dict[str, list[Physician]] = {}
     for p in sorted(physicians, key=lambda x: x.npi):
         if p.plan in plans:
@@ -83,6 +93,8 @@ def compute(
             result.postings.extend(spec.compute(frame))
         for npi, used in frame.used_scores.items():
             result.scores[npi] = [used[card] for card in sorted(used)]
+    if contracts is not None:
+        result.postings.extend(sweep_pools(result.postings, contracts.pools, period, results))
     check_pools(result.postings)
     return result
 

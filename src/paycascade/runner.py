@@ -25,6 +25,8 @@ from typing import Any
 import duckdb
 
 from paycascade import __version__
+from paycascade.contracts.base import ContractResult, Episode, PoolFunding
+from paycascade.contracts.loader import ContractSpec, load_contracts
 from paycascade.diagnostics import Diagnostics, PaycascadeError
 from paycascade.engine import Computation, bucket_starts, compute
 from paycascade.ledger import LEDGER_COLUMNS, ledger_rows
@@ -61,6 +63,7 @@ class Loaded:
     diagnostics: Diagnostics
     input_files: list[Path] = field(default_factory=list)
     rows_read: dict[str, int] = field(default_factory=dict)
+    contracts: dict[str, ContractSpec] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,6 +79,8 @@ class RunResult:
     warnings: Diagnostics
     timings: dict[str, float]
     rows_read: dict[str, int]
+    contracts: list[ContractResult] = field(default_factory=list)
+    flows: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 # -- loading and checking ---------------------------------------------------------------
@@ -92,9 +97,14 @@ def load(root: Path, period_text: str | None, progress: Progress = _quiet) -> Lo
     period = _period(ws, period_text, diags)
     progress("loading plans")
     plans = load_plans(root, diags)
+    contracts = load_contracts(root, diags)
     needed = set(BASE_TABLES)
     for plan in plans.values():
         needed |= plan.needs()
+    if any(spec.kind != "bundle" for spec in contracts.values()):
+        needed.add("contract_performance")
+    if any(spec.kind == "bundle" for spec in contracts.values()):
+        needed.add("episodes")
     con = duckdb.connect()
     progress("reading input tables")
     diags.extend(load_inputs(con, root, ws.tables, needed, ws.pfs))
@@ -104,16 +114,21 @@ def load(root: Path, period_text: str | None, progress: Progress = _quiet) -> Lo
         raise PaycascadeError(diags)
     files = _input_files(con, ws)
     rows = _rows_read(con)
-    return Loaded(ws, period, plans, physicians, con, diags, files, rows)
+    return Loaded(ws, period, plans, physicians, con, diags, files, rows, contracts)
 
 
 def check(root: Path, period_text: str | None = None) -> Diagnostics:
-    """Every problem in the workspace, at once (errors and warnings)."""
+    """Every problem in the workspace, at once (errors and warnings): a run that writes nothing."""
     try:
         loaded = load(root, period_text)
     except PaycascadeError as exc:
         return exc.diagnostics
-    loaded.con.close()
+    try:
+        _compute(loaded, _quiet)
+    except PaycascadeError as exc:
+        return exc.diagnostics
+    finally:
+        loaded.con.close()
     return loaded.diagnostics
 
 
@@ -214,62 +229,130 @@ def _rows_read(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 # -- running ----------------------------------------------------------------------------
 
 
-def run(root: Path, period_text: str | None = None, progress: Progress = _quiet) -> RunResult:
-    """Compute a period and write ``out/<run-id>/``.  Raises PaycascadeError on bad input."""
+@dataclass
+class Outcome:
+    """A computed period, not yet written."""
+
+    run_id: str
+    manifest: dict[str, Any]
+    aggs: Any
+    computation: Computation
+    totals: dict[str, Totals]
+    contracts: list[ContractResult]
+    pools: dict[str, PoolFunding]
+    flows: dict[str, dict[str, int]]
+    timings: dict[str, float]
+
+
+def _compute(loaded: Loaded, progress: Progress) -> Outcome:
+    """Aggregate, settle the contracts, compute pay.  Raises PaycascadeError on bad input."""
+    from paycascade.cascade import book_contracts, pass_through
+    from paycascade.contracts.settle import settle_all
     from paycascade.pipelines.aggregate import aggregate
     from paycascade.pipelines.crediting import CreditingPolicy
 
+    ws, period, plans = loaded.workspace, loaded.period, loaded.plans
     timings: dict[str, float] = {}
+    progress("hashing inputs")
+    run_id, manifest = _run_identity(ws, period, plans, loaded.contracts, loaded.input_files)
+    starts = bucket_starts(list(plans.values()), period)
+    policies = {pid: CreditingPolicy(**plan.crediting) for pid, plan in plans.items()}
+    progress("aggregating encounters, panels and quality")
+    t1 = time.perf_counter()
+    aggs = aggregate(
+        loaded.con,
+        run_id=run_id,
+        period_start=period.start,
+        period_end=period.end,
+        breakpoints=starts,
+        policies=policies,
+        default_policy=CreditingPolicy(),
+        period_label=period.label,
+    )
+    timings["aggregate"] = time.perf_counter() - t1
+    progress("settling payer contracts")
+    diags = Diagnostics()
+    results = settle_all(
+        loaded.contracts, _performance(aggs), _episodes(aggs), period, ws.rounding, diags
+    )
+    loaded.diagnostics.extend(diags)
+    if diags.has_errors():
+        raise PaycascadeError(loaded.diagnostics)
+    allocations = {cid: spec.allocation_for(period) for cid, spec in loaded.contracts.items()}
+    booked = book_contracts(results, allocations, period)
+    data = plan_data(aggs, starts)
+    progress("computing pay")
+    t2 = time.perf_counter()
+    computation = compute(
+        plans, loaded.physicians, period, data, ws.rounding, contracts=booked, results=results
+    )
+    timings["compute"] = time.perf_counter() - t2
+    flows = pass_through(results, computation.postings, booked.pools)
+    return Outcome(
+        run_id,
+        manifest,
+        aggs,
+        computation,
+        totals_by_npi(computation.postings),
+        results,
+        booked.pools,
+        flows,
+        timings,
+    )
+
+
+def _performance(aggs: Any) -> dict[tuple[str, str], dict[str, Decimal]]:
+    out: dict[tuple[str, str], dict[str, Decimal]] = {}
+    for r in aggs.contract_performance.to_pylist():
+        key = (str(r["contract_id"]), str(r["period"]))
+        out.setdefault(key, {})[str(r["metric"])] = Decimal(str(r["value"])).normalize()
+    return out
+
+
+def _episodes(aggs: Any) -> list[Episode]:
+    return [
+        Episode(
+            contract_id=str(r["contract_id"]),
+            episode_id=str(r["episode_id"]),
+            npi=None if r.get("npi") is None else str(r["npi"]),
+            start=r["start_date"],
+            actual_cents=int((Decimal(str(r["actual_spend"])) * 100).to_integral_value()),
+            episode_type=None if r.get("episode_type") is None else str(r["episode_type"]),
+        )
+        for r in aggs.episodes.to_pylist()
+    ]
+
+
+def run(root: Path, period_text: str | None = None, progress: Progress = _quiet) -> RunResult:
+    """Compute a period and write ``out/<run-id>/``.  Raises PaycascadeError on bad input."""
     t0 = time.perf_counter()
     loaded = load(root, period_text, progress)
-    timings["load and validate"] = time.perf_counter() - t0
+    load_time = time.perf_counter() - t0
     ws, period, plans = loaded.workspace, loaded.period, loaded.plans
     try:
-        progress("hashing inputs")
-        run_id, manifest = _run_identity(ws, period, plans, loaded.input_files)
-        starts = bucket_starts(list(plans.values()), period)
-        policies = {pid: CreditingPolicy(**plan.crediting) for pid, plan in plans.items()}
-        progress("aggregating encounters, panels and quality")
-        t1 = time.perf_counter()
-        aggs = aggregate(
-            loaded.con,
-            run_id=run_id,
-            period_start=period.start,
-            period_end=period.end,
-            breakpoints=starts,
-            policies=policies,
-            default_policy=CreditingPolicy(),
-            period_label=period.label,
-        )
-        timings["aggregate"] = time.perf_counter() - t1
-        data = plan_data(aggs, starts)
-        progress("computing pay")
-        t2 = time.perf_counter()
-        computation = compute(plans, loaded.physicians, period, data, ws.rounding)
-        timings["compute"] = time.perf_counter() - t2
-        totals = totals_by_npi(computation.postings)
+        outcome = _compute(loaded, progress)
         progress("writing results")
         t3 = time.perf_counter()
-        out_dir = _write_outputs(
-            ws, run_id, period, plans, loaded.physicians, computation, totals, data, aggs, manifest
-        )
-        _record(ws, run_id, period, out_dir, computation, manifest)
-        timings["write"] = time.perf_counter() - t3
+        out_dir = _write_outputs(ws, period, loaded, outcome)
+        _record(ws, outcome.run_id, period, out_dir, outcome.computation, outcome.manifest)
+        outcome.timings["write"] = time.perf_counter() - t3
     finally:
         loaded.con.close()
     warnings = Diagnostics([d for d in loaded.diagnostics if d.severity == "warning"])
     return RunResult(
-        run_id,
+        outcome.run_id,
         period,
         out_dir,
         ws,
         loaded.physicians,
         plans,
-        computation,
-        totals,
+        outcome.computation,
+        outcome.totals,
         warnings,
-        timings,
+        {"load and validate": load_time, **outcome.timings},
         dict(loaded.rows_read),
+        outcome.contracts,
+        outcome.flows,
     )
 
 
@@ -282,7 +365,11 @@ def _sha256(path: Path) -> str:
 
 
 def _run_identity(
-    ws: Workspace, period: Period, plans: Mapping[str, Plan], files: Iterable[Path]
+    ws: Workspace,
+    period: Period,
+    plans: Mapping[str, Plan],
+    contracts: Mapping[str, ContractSpec],
+    files: Iterable[Path],
 ) -> tuple[str, dict[str, Any]]:
     inputs = [{"file": ws.display(p), "sha256": _sha256(p)} for p in files]
     config = ws.root / "paycascade.toml"
@@ -299,6 +386,13 @@ def _run_identity(
             {"plan": p.id, "file": p.file, "version": p.version, "sha256": p.digest}
             for p in sorted(plans.values(), key=lambda x: x.id)
         ],
+        "contracts": sorted(
+            {
+                spec.file: _sha256(ws.root / spec.file)
+                for spec in contracts.values()
+                if (ws.root / spec.file).is_file()
+            }.items()
+        ),
     }
     key = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
     run_id = f"{period.label}-{key[:10]}"
@@ -314,18 +408,15 @@ def _csv_bytes(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _write_outputs(
-    ws: Workspace,
-    run_id: str,
-    period: Period,
-    plans: Mapping[str, Plan],
-    physicians: Sequence[Physician],
-    computation: Computation,
-    totals: Mapping[str, Totals],
-    data: PlanData,
-    aggs: Any,
-    manifest: Mapping[str, Any],
-) -> Path:
+def _write_outputs(ws: Workspace, period: Period, loaded: Loaded, outcome: Outcome) -> Path:
+    from paycascade.cascade import (
+        CASCADE_COLUMNS,
+        CONTRACT_COLUMNS,
+        cascade_rows,
+        contract_rows,
+    )
+
+    run_id, computation = outcome.run_id, outcome.computation
     out_root = ws.out_dir
     out_root.mkdir(parents=True, exist_ok=True)
     final = out_root / run_id
@@ -333,20 +424,27 @@ def _write_outputs(
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir()
+    files = {
+        "ledger.csv": _csv_bytes(
+            LEDGER_COLUMNS, ledger_rows(run_id, period.label, computation.postings)
+        ),
+        "statements.csv": _csv_bytes(
+            STATEMENT_COLUMNS, statement_rows(period.label, loaded.physicians, outcome.totals)
+        ),
+        "contracts.csv": _csv_bytes(
+            CONTRACT_COLUMNS, contract_rows(outcome.contracts, outcome.flows)
+        ),
+        "cascade.csv": _csv_bytes(
+            CASCADE_COLUMNS, cascade_rows(computation.postings, outcome.pools)
+        ),
+        "statements.json": json.dumps(
+            _details(run_id, period, loaded, outcome), indent=1, sort_keys=True
+        ).encode("utf-8"),
+        "run.json": json.dumps(outcome.manifest, indent=2, sort_keys=True).encode("utf-8"),
+    }
     try:
-        (staging / "ledger.csv").write_bytes(
-            _csv_bytes(LEDGER_COLUMNS, ledger_rows(run_id, period.label, computation.postings))
-        )
-        (staging / "statements.csv").write_bytes(
-            _csv_bytes(STATEMENT_COLUMNS, statement_rows(period.label, physicians, totals))
-        )
-        details = _details(run_id, period, plans, physicians, computation, aggs)
-        (staging / "statements.json").write_text(
-            json.dumps(details, indent=1, sort_keys=True), encoding="utf-8"
-        )
-        (staging / "run.json").write_text(
-            json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8"
-        )
+        for name, content in files.items():
+            (staging / name).write_bytes(content)
         if final.exists():
             shutil.rmtree(final)
         staging.rename(final)
@@ -356,34 +454,34 @@ def _write_outputs(
     return final
 
 
-def _details(
-    run_id: str,
-    period: Period,
-    plans: Mapping[str, Plan],
-    physicians: Sequence[Physician],
-    computation: Computation,
-    aggs: Any,
-) -> dict[str, Any]:
+def _details(run_id: str, period: Period, loaded: Loaded, outcome: Outcome) -> dict[str, Any]:
+    from paycascade.cascade import line_of_sight
     from paycascade.pipelines.views import wrvu_summaries
 
     by_npi: dict[str, list[Any]] = {}
-    for posting in computation.postings:
+    for posting in outcome.computation.postings:
         if posting.npi is not None:
             by_npi.setdefault(posting.npi, []).append(posting)
-    wrvu = wrvu_summaries(aggs)
+    wrvu = wrvu_summaries(outcome.aggs)
     out: dict[str, Any] = {}
-    for p in physicians:
-        plan = plans[p.plan]
-        out[p.npi] = statement_detail(
+    for p in loaded.physicians:
+        plan = loaded.plans[p.plan]
+        mine = by_npi.get(p.npi, [])
+        detail = statement_detail(
             run_id=run_id,
             period=period.label,
             physician=p,
             plan_name=plan.name,
             plan_file=plan.file,
-            postings=by_npi.get(p.npi, []),
-            scorecards=[s.as_dict() for s in computation.scores.get(p.npi, [])],
+            postings=mine,
+            scorecards=[s.as_dict() for s in outcome.computation.scores.get(p.npi, [])],
             wrvu=wrvu.get(p.npi, {}),
         )
+        detail["pass_through_authorized"] = p.pass_through_authorized
+        detail["line_of_sight"] = line_of_sight(
+            p.npi, outcome.contracts, mine, outcome.pools, outcome.flows
+        )
+        out[p.npi] = detail
     return out
 
 

@@ -192,6 +192,7 @@ def render_text(s: Mapping[str, Any]) -> str:
                 f"weight {m['weight']:>4}  points {m['points'] or '—':>8}"
             )
             out.append(f"      {m['reason']}")
+    out += _line_of_sight_text(s)
     wrvu = s.get("wrvu") or {}
     if wrvu.get("total") is not None:
         out += ["", f"wRVU: {wrvu['total']} from {wrvu.get('lines', 0):,} lines"]
@@ -202,3 +203,34 @@ def render_text(s: Mapping[str, Any]) -> str:
                 f"  adjustment {adj['adjustment']}: {adj['lines']} lines, {adj['wrvu_effect']} wRVU"
             )
     return "\n".join(out) + "\n"
+
+
+def _line_of_sight_text(s: Mapping[str, Any]) -> list[str]:
+    """What the system's payer contracts earned, where it went, and this physician's part."""
+    contracts = s.get("line_of_sight") or []
+    if not contracts:
+        return []
+    authorized = s.get("pass_through_authorized")
+    out = [
+        "",
+        "Line of sight: the system's payer contracts this period"
+        + (
+            ""
+            if authorized is None
+            else f" (your agreement {'authorizes' if authorized else 'does not authorize'} pass-through)"
+        ),
+    ]
+    for c in contracts:
+        ratio = c["pass_through_ratio"]
+        shown = _pct(ratio) if ratio else "—"
+        out.append(
+            f"  {c['contract']:<16} {c['kind']:<15} result {fmt_cents(_cents(c['result'])):>16}; "
+            f"kept by the system {fmt_cents(_cents(c['retained']))}; to physicians "
+            f"{fmt_cents(_cents(c['to_physicians']))} ({shown})"
+        )
+        for pool in c["pools"]:
+            out.append(
+                f"      {pool['pool']}: {fmt_cents(_cents(pool['from_contract']))} from this contract; "
+                f"your share {fmt_cents(_cents(pool['your_share']))} — {pool['reason']}"
+            )
+    return out

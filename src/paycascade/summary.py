@@ -9,8 +9,24 @@ from paycascade.ledger import ALIGNMENTS
 from paycascade.money import fmt_cents
 from paycascade.runner import RunResult
 
-# Reid RO, Friedberg MW, et al. JAMA Health Forum 2022;3(1):e214634 (seed 001 §1).
-NATIONAL_VALUE_SHARE = {"primary care": Decimal("0.09"), "specialists": Decimal("0.05")}
+# Reid RO, Friedberg MW, et al. JAMA Health Forum 2022;3(1):e214634 (seed 001 §1): share of
+# compensation tied to quality and cost, primary care vs specialists.
+NATIONAL_VALUE_SHARE = {"primary care": "9%", "specialists": "5%"}
+PRIMARY_CARE = frozenset(
+    {
+        "Family Medicine",
+        "Internal Medicine",
+        "Pediatrics",
+        "General Internal Medicine",
+        "Geriatric Medicine",
+        "Nurse Practitioner",
+        "Physician Assistant",
+    }
+)
+
+
+def _national(specialty: str) -> str:
+    return NATIONAL_VALUE_SHARE["primary care" if specialty in PRIMARY_CARE else "specialists"]
 
 
 def _pct(part: int, whole: int) -> str:
@@ -35,14 +51,15 @@ def summarize(result: RunResult) -> str:
         f"{result.workspace.organization} — period {result.period.label} — run {result.run_id}",
         f"{system['n']} clinicians on {len(result.plans)} plans; total pay {fmt_cents(system['total'])}",
         "",
-        f"{'specialty':<28}{'n':>4}{'total pay':>18}{'volume':>9}{'mixed':>8}{'value':>8}{'value-linked':>14}",
+        f"{'specialty':<28}{'n':>4}{'total pay':>18}{'volume':>9}{'mixed':>8}{'value':>8}"
+        f"{'value-linked':>14}{'national':>10}",
     ]
     for name in sorted(by_specialty):
         r = by_specialty[name]
         lines.append(
             f"{name:<28}{r['n']:>4}{fmt_cents(r['total']):>18}{_pct(r['volume'], r['total']):>9}"
             f"{_pct(r['mixed'], r['total']):>8}{_pct(r['value'], r['total']):>8}"
-            f"{_pct(r['mixed'] + r['value'], r['total']):>14}"
+            f"{_pct(r['mixed'] + r['value'], r['total']):>14}{_national(name):>10}"
         )
     lines.append(
         f"{'system':<28}{system['n']:>4}{fmt_cents(system['total']):>18}"
@@ -55,9 +72,10 @@ def summarize(result: RunResult) -> str:
         "national reference: 9% of primary-care and 5% of specialist pay tied to value "
         "(Reid et al., JAMA Health Forum 2022).",
     ]
+    lines += _contracts(result)
     pools = _pools(result)
     if pools:
-        lines += ["", "pools (withheld = paid back + bonus + retained, to the cent):"]
+        lines += ["", "pools (every pool balances to the cent):"]
         lines += pools
     if result.warnings:
         lines += ["", f"{len(result.warnings)} warning(s):"]
@@ -68,26 +86,67 @@ def summarize(result: RunResult) -> str:
         "",
         f"rows read: {rows}",
         f"time: {stages}",
-        f"files: {result.out_dir}/ (ledger.csv, statements.csv, statements.json, run.json)",
+        f"files: {result.out_dir}/ (ledger.csv, statements.csv, contracts.csv, cascade.csv, statements.json, run.json)",
     ]
     return "\n".join(lines)
 
 
+def _contracts(result: RunResult) -> list[str]:
+    if not result.contracts:
+        return []
+    out = [
+        "",
+        "payer contracts (result → retained / reserve / infrastructure / pools → physicians):",
+    ]
+    for c in result.contracts:
+        f = result.flows.get(c.contract_id, {})
+        ratio = _pct(f.get("to_physicians", 0), c.result_cents) if c.result_cents > 0 else "—"
+        flag = "" if c.determinable else " (bound: not determinable from the inputs)"
+        out.append(
+            f"  {c.contract_id:<16} {c.kind:<15} result {fmt_cents(c.result_cents):>16}{flag}; "
+            f"retained {fmt_cents(f.get('retained', 0))}, reserve {fmt_cents(f.get('reserve', 0))}, "
+            f"infrastructure {fmt_cents(f.get('infrastructure', 0))}, pools "
+            f"{fmt_cents(f.get('to_pools', 0))}; to physicians {fmt_cents(f.get('to_physicians', 0))} "
+            f"— pass-through {ratio}"
+        )
+    total = sum(c.result_cents for c in result.contracts)
+    passed = sum(
+        result.flows.get(c.contract_id, {}).get("to_physicians", 0) for c in result.contracts
+    )
+    out.append(
+        f"  all contracts: {fmt_cents(total)}; to physicians {fmt_cents(passed)} — pass-through {_pct(passed, total)}"
+    )
+    return out
+
+
 def _pools(result: RunResult) -> list[str]:
+    """Every pool: what came in, and where it went (physicians or the system)."""
     sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for p in result.computation.postings:
         if p.destination.startswith("pool:"):
-            sums[p.destination]["withheld"] += p.amount_cents
-        elif p.source.startswith("pool:"):
-            key = {"withhold_payout": "paid back", "withhold_bonus": "bonus"}.get(
-                p.kind, "retained"
-            )
+            side = "from physicians" if p.source.startswith("physician:") else "funded"
+            sums[p.destination][side] += p.amount_cents
+        if p.source.startswith("pool:"):
+            if p.destination.startswith("physician:"):
+                key = {"withhold_payout": "paid back", "withhold_bonus": "bonus"}.get(
+                    p.kind, "to physicians"
+                )
+            else:
+                key = "retained"
             sums[p.source][key] += p.amount_cents
     out = []
     for pool in sorted(sums):
         s = sums[pool]
-        out.append(
-            f"  {pool}: withheld {fmt_cents(s['withheld'])} = paid back {fmt_cents(s['paid back'])}"
-            f" + bonus {fmt_cents(s['bonus'])} + retained {fmt_cents(s['retained'])}"
-        )
+        if s["from physicians"]:
+            out.append(
+                f"  {pool}: withheld {fmt_cents(s['from physicians'])} = paid back "
+                f"{fmt_cents(s['paid back'])} + bonus {fmt_cents(s['bonus'])} + retained "
+                f"{fmt_cents(s['retained'])}"
+            )
+        else:
+            out.append(
+                f"  {pool}: funded {fmt_cents(s['funded'])} = to physicians "
+                f"{fmt_cents(s['to physicians'])} + retained {fmt_cents(s['retained'])} "
+                "(ineligible or no pass-through authorization)"
+            )
     return out

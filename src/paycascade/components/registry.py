@@ -11,14 +11,19 @@ from types import MappingProxyType
 from typing import Any
 
 from paycascade.components import (
+    academic,
     activity,
+    co_management,
     combinators,
+    gainsharing,
     guarantee,
     hourly,
     panel,
+    partnership,
     productivity,
     quality_incentive,
     salary,
+    shared_savings,
     shift,
     stipend,
     withhold,
@@ -43,5 +48,12 @@ KINDS: Mapping[str, tuple[Parser, type[Spec]]] = MappingProxyType(
         "panel": (panel.parse, panel.Panel),
         "greater_of": (combinators.parse_greater_of, combinators.GreaterOf),
         "band": (combinators.parse_band, combinators.Band),
+        "shared_savings": (shared_savings.parse_shared_savings, shared_savings.SharedSavings),
+        "capitation": (shared_savings.parse_capitation, shared_savings.Capitation),
+        "gainsharing": (gainsharing.parse, gainsharing.Gainsharing),
+        "co_management": (co_management.parse, co_management.CoManagement),
+        "partnership": (partnership.parse, partnership.Partnership),
+        "joint_venture": (partnership.parse_joint_venture, partnership.JointVenture),
+        "academic": (academic.parse, academic.Academic),
     }
 )

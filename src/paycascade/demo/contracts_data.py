@@ -46,6 +46,8 @@ def write_contract_data(root: Path, *, seed: int, year: int, clinicians: int) ->
         ("ma-capitation", "member_months", (Decimal(96_000) * scale).to_integral_value()),
         ("ma-capitation", "risk_score", Decimal("1.0800")),
         ("ma-capitation", "medical_cost", (Decimal(105_520_000) * scale).quantize(CENT)),
+        # Joint replacement bundle: the composite quality score of its episodes.
+        ("lejr-bundle", "quality_score", Decimal("0.8800")),
     ]
     data = root / "data"
     with (data / "contract_performance.csv").open("w", newline="", encoding="utf-8") as fh:
@@ -56,7 +58,9 @@ def write_contract_data(root: Path, *, seed: int, year: int, clinicians: int) ->
     episodes = _episodes(root, seed=seed, year=year)
     with (data / "episodes.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["contract_id", "episode_id", "npi", "start_date", "actual_spend", "episode_type"])
+        writer.writerow(
+            ["contract_id", "episode_id", "npi", "start_date", "actual_spend", "episode_type"]
+        )
         writer.writerows(episodes)
     return {"contract_performance": len(rows), "episodes": len(episodes)}
 

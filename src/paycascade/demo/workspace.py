@@ -44,6 +44,7 @@ Try `paycascade statement . --npi <NPI>` with an NPI from `out/<run-id>/statemen
 def write_demo(directory: Path, *, physicians: int = 300, seed: int = 2026) -> None:
     """Create (or refresh) the demo workspace.  Refuses to write into a folder that has other
     content and is not a paycascade workspace, so nobody's files are overwritten."""
+    from paycascade.demo.contracts_data import write_contract_data
     from paycascade.demo.synth import generate_data
 
     if (
@@ -62,8 +63,19 @@ def write_demo(directory: Path, *, physicians: int = 300, seed: int = 2026) -> N
     plans.mkdir(exist_ok=True)
     for old in plans.glob("*.yaml"):
         old.unlink()
-    source = resources.files("paycascade.demo").joinpath("plans")
+    _copy_yaml("plans", plans)
+    generate_data(directory, physicians=physicians, seed=seed, year=DEMO_YEAR)
+    contracts = directory / "contracts"
+    contracts.mkdir(exist_ok=True)
+    for old in contracts.glob("*.yaml"):
+        old.unlink()
+    _copy_yaml("contracts", contracts)
+    write_contract_data(directory, seed=seed, year=DEMO_YEAR, clinicians=physicians)
+
+
+def _copy_yaml(folder: str, target: Path) -> None:
+    """Copy the packaged demo ``plans/`` or ``contracts/`` YAML files into the workspace."""
+    source = resources.files("paycascade.demo").joinpath(folder)
     for item in sorted(source.iterdir(), key=lambda x: x.name):
         if item.name.endswith(".yaml"):
-            (plans / item.name).write_text(item.read_text(encoding="utf-8"), encoding="utf-8")
-    generate_data(directory, physicians=physicians, seed=seed, year=DEMO_YEAR)
+            (target / item.name).write_text(item.read_text(encoding="utf-8"), encoding="utf-8")

@@ -74,7 +74,8 @@ def to_plan_data(aggs: Any, bucket_starts: Sequence[date]) -> PlanData:
         data.ownership.setdefault(str(r["npi"]), []).append((str(r["venture"]), _exact(r["share"])))
     for r in _rows(getattr(aggs, "effort", None)):
         data.effort[str(r["npi"])] = {
-            k: _exact(r.get(k)) for k in ("clinical", "research", "teaching", "admin", "grant_funded")
+            k: _exact(r.get(k))
+            for k in ("clinical", "research", "teaching", "admin", "grant_funded")
         }
     return data
 
