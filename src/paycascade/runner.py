@@ -124,7 +124,7 @@ def check(root: Path, period_text: str | None = None) -> Diagnostics:
     except PaycascadeError as exc:
         return exc.diagnostics
     try:
-        _compute(loaded, _quiet)
+        compute_outcome(loaded)
     except PaycascadeError as exc:
         return exc.diagnostics
     finally:
@@ -244,47 +244,66 @@ class Outcome:
     timings: dict[str, float]
 
 
-def _compute(loaded: Loaded, progress: Progress) -> Outcome:
-    """Aggregate, settle the contracts, compute pay.  Raises PaycascadeError on bad input."""
+def compute_outcome(
+    loaded: Loaded,
+    progress: Progress = _quiet,
+    *,
+    plans: Mapping[str, Plan] | None = None,
+    contracts: Mapping[str, ContractSpec] | None = None,
+    physicians: Sequence[Physician] | None = None,
+    aggs: Any = None,
+) -> Outcome:
+    """Aggregate, settle the contracts, compute pay, write nothing.
+
+    ``plans`` / ``contracts`` / ``physicians`` replace the workspace's (a scenario's reformed
+    plans, or physicians moved to another plan); the baseline in ``loaded`` is never changed.
+    ``aggs`` reuses the aggregates of an earlier outcome of the same period (valid when the
+    plans' crediting rules and date breakpoints are unchanged, e.g. in a parameter sweep).
+    Raises PaycascadeError on bad input."""
     from paycascade.cascade import book_contracts, pass_through
     from paycascade.contracts.settle import settle_all
     from paycascade.pipelines.aggregate import aggregate
     from paycascade.pipelines.crediting import CreditingPolicy
 
-    ws, period, plans = loaded.workspace, loaded.period, loaded.plans
+    ws, period = loaded.workspace, loaded.period
+    plans = dict(loaded.plans if plans is None else plans)
+    contracts = dict(loaded.contracts if contracts is None else contracts)
     timings: dict[str, float] = {}
     progress("hashing inputs")
-    run_id, manifest = _run_identity(ws, period, plans, loaded.contracts, loaded.input_files)
+    run_id, manifest = _run_identity(ws, period, plans, contracts, loaded.input_files)
     starts = bucket_starts(list(plans.values()), period)
     policies = {pid: CreditingPolicy(**plan.crediting) for pid, plan in plans.items()}
+    people = list(loaded.physicians if physicians is None else physicians)
     progress("aggregating encounters, panels and quality")
     t1 = time.perf_counter()
-    aggs = aggregate(
-        loaded.con,
-        run_id=run_id,
-        period_start=period.start,
-        period_end=period.end,
-        breakpoints=starts,
-        policies=policies,
-        default_policy=CreditingPolicy(),
-        period_label=period.label,
+    aggs = (
+        aggs
+        if aggs is not None
+        else aggregate(
+            loaded.con,
+            run_id=run_id,
+            period_start=period.start,
+            period_end=period.end,
+            breakpoints=starts,
+            policies=policies,
+            default_policy=CreditingPolicy(),
+            period_label=period.label,
+        )
     )
     timings["aggregate"] = time.perf_counter() - t1
     progress("settling payer contracts")
     diags = Diagnostics()
-    results = settle_all(
-        loaded.contracts, _performance(aggs), _episodes(aggs), period, ws.rounding, diags
-    )
+    results = settle_all(contracts, _performance(aggs), _episodes(aggs), period, ws.rounding, diags)
     loaded.diagnostics.extend(diags)
     if diags.has_errors():
         raise PaycascadeError(loaded.diagnostics)
-    allocations = {cid: spec.allocation_for(period) for cid, spec in loaded.contracts.items()}
+    allocations = {cid: spec.allocation_for(period) for cid, spec in contracts.items()}
     booked = book_contracts(results, allocations, period)
     data = plan_data(aggs, starts)
     progress("computing pay")
     t2 = time.perf_counter()
     computation = compute(
-        plans, loaded.physicians, period, data, ws.rounding, contracts=booked, results=results
+        plans, people, period, data, ws.rounding, contracts=booked, results=results
     )
     timings["compute"] = time.perf_counter() - t2
     flows = pass_through(results, computation.postings, booked.pools)
@@ -330,7 +349,7 @@ def run(root: Path, period_text: str | None = None, progress: Progress = _quiet)
     load_time = time.perf_counter() - t0
     ws, period, plans = loaded.workspace, loaded.period, loaded.plans
     try:
-        outcome = _compute(loaded, progress)
+        outcome = compute_outcome(loaded, progress)
         progress("writing results")
         t3 = time.perf_counter()
         out_dir = _write_outputs(ws, period, loaded, outcome)
