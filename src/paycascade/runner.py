@@ -97,6 +97,7 @@ def load(root: Path, period_text: str | None, progress: Progress = _quiet) -> Lo
     period = _period(ws, period_text, diags)
     progress("loading plans")
     plans = load_plans(root, diags)
+    _check_pool_owners(plans, diags)
     contracts = load_contracts(root, diags)
     needed = set(BASE_TABLES)
     for plan in plans.values():
@@ -115,6 +116,26 @@ def load(root: Path, period_text: str | None, progress: Progress = _quiet) -> Lo
     files = _input_files(con, ws)
     rows = _rows_read(con)
     return Loaded(ws, period, plans, physicians, con, diags, files, rows, contracts)
+
+
+def _check_pool_owners(plans: Mapping[str, Plan], diags: Diagnostics) -> None:
+    """A contract pool is distributed by one component of one plan, or it would be paid twice."""
+    owners: dict[str, tuple[str, int, str]] = {}
+    for plan in sorted(plans.values(), key=lambda p: p.id):
+        for spec in plan.all_specs():
+            pool = getattr(spec, "pool", None)
+            if not isinstance(pool, str):
+                continue
+            if pool in owners:
+                file, line, who = owners[pool]
+                diags.add(
+                    spec.file,
+                    spec.line,
+                    f"component '{spec.id}': {pool} is already distributed by {who} "
+                    f"({file}:{line}); a pool has one distributing component",
+                )
+            else:
+                owners[pool] = (spec.file, spec.line, f"'{spec.id}' of plan '{plan.id}'")
 
 
 def check(root: Path, period_text: str | None = None) -> Diagnostics:
