@@ -233,3 +233,21 @@ def test_statement_for_unknown_npi_or_no_run(tmp_path: Path) -> None:
     _invoke("run", str(ws), "--quiet")
     code, output = _invoke("statement", str(ws), "--npi", "9999999999")
     assert code != 0 and "has no statement" in output
+
+
+def test_a_pool_distributed_twice_is_reported(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    for name in ("pc", "surg"):
+        text = (ws / "plans" / f"{name}.yaml").read_text()
+        text = text.replace(
+            "components:\n",
+            "components:\n  - {id: savings, kind: shared_savings, pool: aco, method: equal}\n",
+            1,
+        )
+        (ws / "plans" / f"{name}.yaml").write_text(text)
+    code, output = _invoke("check", str(ws))
+    assert code == 1
+    assert (
+        "plans/surg.yaml:4: component 'savings': pool:aco is already distributed by 'savings' "
+        "of plan 'pc' (plans/pc.yaml:5); a pool has one distributing component"
+    ) in output

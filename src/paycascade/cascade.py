@@ -331,7 +331,9 @@ def line_of_sight(
                 continue
             lines = mine.get(pool, [])
             net = sum(
-                p.amount_cents if p.destination == account else -p.amount_cents for p in lines
+                p.amount_cents if p.destination == account else -p.amount_cents
+                for p in lines
+                if account in (p.source, p.destination)
             )
             share = 0
             if funding.amount_cents:
