@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from paycascade.cli import main
 
@@ -251,3 +253,45 @@ def test_a_pool_distributed_twice_is_reported(tmp_path: Path) -> None:
         "plans/surg.yaml:4: component 'savings': pool:aco is already distributed by 'savings' "
         "of plan 'pc' (plans/pc.yaml:5); a pool has one distributing component"
     ) in output
+
+
+encounter_st = st.lists(
+    st.tuples(
+        st.sampled_from(["1234567893", "1245319599", "1003000126"]),
+        st.integers(min_value=1, max_value=365),
+        st.sampled_from(["99213", "99214", "27447"]),
+        st.sampled_from(["", "62", "51", "80"]),
+        st.integers(min_value=0, max_value=4),
+        st.sampled_from(["paid", "denied", "submitted"]),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(lines=encounter_st)
+def test_reruns_are_byte_identical_for_any_encounters(
+    lines: list[tuple[str, int, str, str, int, str]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from datetime import date, timedelta
+
+    rows = ["npi,service_date,hcpcs,modifiers,units,status"]
+    for npi, day, code, mod, units, status in lines:
+        when = date(2026, 1, 1) + timedelta(days=day - 1)
+        rows.append(f"{npi},{when.isoformat()},{code},{mod},{units},{status}")
+    base = tmp_path_factory.mktemp("rerun")
+    first = write_workspace(base / "a", encounters="\n".join(rows) + "\n")
+    second = write_workspace(base / "b", encounters="\n".join(rows) + "\n")
+    outputs = []
+    for ws in (first, first, second):
+        code, output = _invoke("run", str(ws), "--quiet")
+        assert code == 0, output
+        out = Path(output.strip())
+        outputs.append(
+            (out.name, (out / "ledger.csv").read_bytes(), (out / "statements.csv").read_bytes())
+        )
+    # the same run id and the same bytes, rerun in place or in another folder
+    assert outputs[0] == outputs[1] == outputs[2]
