@@ -71,7 +71,15 @@ def check(workspace: Path, period: str | None, as_json: bool) -> None:
 @WORKSPACE
 @PERIOD
 @click.option("--quiet", "-q", is_flag=True, help="Print only the output folder.")
-def run(workspace: Path, period: str | None, quiet: bool) -> None:
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="Where the aggregation pipeline runs: embedded DuckDB, or Spark (local mode unless "
+    "PAYCASCADE_SPARK_MASTER is set; needs `pip install 'paycascade[spark]'` and Java 17+).",
+)
+def run(workspace: Path, period: str | None, quiet: bool, engine: str) -> None:
     """Compute every physician's pay for a period and write out/<run-id>/.
 
     The run is atomic: on any input problem nothing is written and every problem is listed.
@@ -81,7 +89,9 @@ def run(workspace: Path, period: str | None, quiet: bool) -> None:
     from paycascade.summary import summarize
 
     try:
-        result = do_run(workspace, period, progress=(lambda _: None) if quiet else _progress)
+        result = do_run(
+            workspace, period, progress=(lambda _: None) if quiet else _progress, engine=engine
+        )
     except PaycascadeError as exc:
         _fail(exc)
         return

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from paycascade import __version__
+from paycascade.compliance.findings import Finding, findings_csv
 from paycascade.contracts.base import ContractResult, Episode, PoolFunding
 from paycascade.contracts.loader import ContractSpec, load_contracts
 from paycascade.diagnostics import Diagnostics, PaycascadeError
@@ -41,6 +42,9 @@ from paycascade.statements import (
     totals_by_npi,
 )
 from paycascade.workspace import Workspace, load_workspace
+
+if TYPE_CHECKING:
+    from paycascade.compliance.review import Review
 
 Progress = Callable[[str], None]
 BASE_TABLES = {"physicians", "encounters"}
@@ -64,6 +68,8 @@ class Loaded:
     input_files: list[Path] = field(default_factory=list)
     rows_read: dict[str, int] = field(default_factory=dict)
     contracts: dict[str, ContractSpec] = field(default_factory=dict)
+    #: where the aggregation pipeline runs: "duckdb" (embedded, default) or "spark"
+    engine: str = "duckdb"
 
 
 @dataclass
@@ -81,6 +87,8 @@ class RunResult:
     rows_read: dict[str, int]
     contracts: list[ContractResult] = field(default_factory=list)
     flows: dict[str, dict[str, int]] = field(default_factory=dict)
+    # compliance guardrails: flags for human review, never verdicts (paycascade.compliance)
+    findings: list[Finding] = field(default_factory=list)
 
 
 # -- loading and checking ---------------------------------------------------------------
@@ -150,7 +158,22 @@ def check(root: Path, period_text: str | None = None) -> Diagnostics:
         return exc.diagnostics
     finally:
         loaded.con.close()
+    _static_guardrails(loaded)
     return loaded.diagnostics
+
+
+def _static_guardrails(loaded: Loaded) -> None:
+    """Plan- and contract-level compliance flags, as warnings at their file and line."""
+    from paycascade.compliance import static_findings
+
+    for f in static_findings(loaded.plans, loaded.contracts):
+        loaded.diagnostics.add(
+            f.file or "plans/",
+            f.line,
+            f"[{f.code}] {f.message} (flag for review, not a verdict; rule: {f.rule_source})",
+            severity="warning",
+            code=f.code,
+        )
 
 
 def _period(ws: Workspace, text: str | None, diags: Diagnostics) -> Period | None:
@@ -283,7 +306,6 @@ def compute_outcome(
     Raises PaycascadeError on bad input."""
     from paycascade.cascade import book_contracts, pass_through
     from paycascade.contracts.settle import settle_all
-    from paycascade.pipelines.aggregate import aggregate
     from paycascade.pipelines.crediting import CreditingPolicy
 
     ws, period = loaded.workspace, loaded.period
@@ -297,20 +319,17 @@ def compute_outcome(
     people = list(loaded.physicians if physicians is None else physicians)
     progress("aggregating encounters, panels and quality")
     t1 = time.perf_counter()
-    aggs = (
-        aggs
-        if aggs is not None
-        else aggregate(
-            loaded.con,
-            run_id=run_id,
-            period_start=period.start,
-            period_end=period.end,
-            breakpoints=starts,
-            policies=policies,
-            default_policy=CreditingPolicy(),
-            period_label=period.label,
-        )
-    )
+    if aggs is None:
+        options: dict[str, Any] = {
+            "run_id": run_id,
+            "period_start": period.start,
+            "period_end": period.end,
+            "breakpoints": starts,
+            "policies": policies,
+            "default_policy": CreditingPolicy(),
+            "period_label": period.label,
+        }
+        aggs = _aggregate(loaded, options)
     timings["aggregate"] = time.perf_counter() - t1
     progress("settling payer contracts")
     diags = Diagnostics()
@@ -341,6 +360,20 @@ def compute_outcome(
     )
 
 
+def _aggregate(loaded: Loaded, options: dict[str, Any]) -> Any:
+    """The aggregation pipeline on the chosen engine (the same Ibis expressions on both)."""
+    from paycascade.pipelines.aggregate import aggregate, aggregate_on
+
+    if loaded.engine == "spark":
+        import tempfile
+
+        from paycascade.pipelines.spark import spark_backend
+
+        with tempfile.TemporaryDirectory(prefix="paycascade-spark-") as tmp:
+            return aggregate_on(spark_backend(loaded.con, Path(tmp)), **options)
+    return aggregate(loaded.con, **options)
+
+
 def _performance(aggs: Any) -> dict[tuple[str, str], dict[str, Decimal]]:
     out: dict[tuple[str, str], dict[str, Decimal]] = {}
     for r in aggs.contract_performance.to_pylist():
@@ -363,17 +396,29 @@ def _episodes(aggs: Any) -> list[Episode]:
     ]
 
 
-def run(root: Path, period_text: str | None = None, progress: Progress = _quiet) -> RunResult:
-    """Compute a period and write ``out/<run-id>/``.  Raises PaycascadeError on bad input."""
+def run(
+    root: Path, period_text: str | None = None, progress: Progress = _quiet, engine: str = "duckdb"
+) -> RunResult:
+    """Compute a period and write ``out/<run-id>/``.  Raises PaycascadeError on bad input.
+
+    ``engine`` runs the aggregation pipeline on the embedded DuckDB database (default) or on
+    Spark (``spark``); the results are the same to the cent."""
     t0 = time.perf_counter()
     loaded = load(root, period_text, progress)
+    loaded.engine = engine
     load_time = time.perf_counter() - t0
+    from paycascade.compliance.review import review_run
+
     ws, period, plans = loaded.workspace, loaded.period, loaded.plans
     try:
         outcome = compute_outcome(loaded, progress)
+        progress("checking compliance guardrails")
+        t_review = time.perf_counter()
+        review = review_run(loaded, outcome)
+        outcome.timings["guardrails"] = time.perf_counter() - t_review
         progress("writing results")
         t3 = time.perf_counter()
-        out_dir = _write_outputs(ws, period, loaded, outcome)
+        out_dir = _write_outputs(ws, period, loaded, outcome, review)
         _record(ws, outcome.run_id, period, out_dir, outcome.computation, outcome.manifest)
         outcome.timings["write"] = time.perf_counter() - t3
     finally:
@@ -393,6 +438,7 @@ def run(root: Path, period_text: str | None = None, progress: Progress = _quiet)
         dict(loaded.rows_read),
         outcome.contracts,
         outcome.flows,
+        review.findings,
     )
 
 
@@ -448,7 +494,9 @@ def _csv_bytes(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _write_outputs(ws: Workspace, period: Period, loaded: Loaded, outcome: Outcome) -> Path:
+def _write_outputs(
+    ws: Workspace, period: Period, loaded: Loaded, outcome: Outcome, review: Review | None = None
+) -> Path:
     from paycascade.cascade import (
         CASCADE_COLUMNS,
         CONTRACT_COLUMNS,
@@ -477,8 +525,9 @@ def _write_outputs(ws: Workspace, period: Period, loaded: Loaded, outcome: Outco
         "cascade.csv": _csv_bytes(
             CASCADE_COLUMNS, cascade_rows(computation.postings, outcome.pools)
         ),
+        "findings.csv": findings_csv(review.findings if review is not None else []),
         "statements.json": json.dumps(
-            _details(run_id, period, loaded, outcome), indent=1, sort_keys=True
+            _details(run_id, period, loaded, outcome, review), indent=1, sort_keys=True
         ).encode("utf-8"),
         "run.json": json.dumps(outcome.manifest, indent=2, sort_keys=True).encode("utf-8"),
     }
@@ -494,7 +543,9 @@ def _write_outputs(ws: Workspace, period: Period, loaded: Loaded, outcome: Outco
     return final
 
 
-def _details(run_id: str, period: Period, loaded: Loaded, outcome: Outcome) -> dict[str, Any]:
+def _details(
+    run_id: str, period: Period, loaded: Loaded, outcome: Outcome, review: Review | None = None
+) -> dict[str, Any]:
     from paycascade.cascade import line_of_sight
     from paycascade.pipelines.views import wrvu_summaries
 
@@ -521,6 +572,11 @@ def _details(run_id: str, period: Period, loaded: Loaded, outcome: Outcome) -> d
         detail["line_of_sight"] = line_of_sight(
             p.npi, outcome.contracts, mine, outcome.pools, outcome.flows
         )
+        if review is not None:
+            detail["findings"] = review.for_physician(p.npi)
+            position = review.fmv.get(p.npi)
+            if position is not None:
+                detail["fmv"] = position.as_dict()
         out[p.npi] = detail
     return out
 

@@ -191,8 +191,16 @@ def render_text(s: Mapping[str, Any]) -> str:
                 f"  {m['measure']:<28} {m['numerator']:>8}/{m['denominator']:<8} rate {rate:>7}  "
                 f"weight {m['weight']:>4}  points {m['points'] or '—':>8}"
             )
+            if m.get("reliability") is not None:
+                raw = "—" if m.get("raw_rate") is None else _pct(m["raw_rate"])
+                out.append(
+                    f"      raw rate {raw} · reliability {m['reliability']} · empirical-Bayes "
+                    f"rate {rate} (points are on the empirical-Bayes rate)"
+                )
             out.append(f"      {m['reason']}")
     out += _line_of_sight_text(s)
+    out += _fmv_text(s)
+    out += _findings_text(s)
     wrvu = s.get("wrvu") or {}
     if wrvu.get("total") is not None:
         out += ["", f"wRVU: {wrvu['total']} from {wrvu.get('lines', 0):,} lines"]
@@ -233,4 +241,38 @@ def _line_of_sight_text(s: Mapping[str, Any]) -> list[str]:
                 f"      {pool['pool']}: {fmt_cents(_cents(pool['from_contract']))} from this contract; "
                 f"your share {fmt_cents(_cents(pool['your_share']))} — {pool['reason']}"
             )
+    return out
+
+
+def _fmv_text(s: Mapping[str, Any]) -> list[str]:
+    fmv = s.get("fmv")
+    if not fmv:
+        return []
+    out = [
+        "",
+        f"Fair market value position ({fmv.get('survey') or 'survey'})",
+        f"  pay ${fmv['tcc_annual_per_fte']} a year per FTE: percentile {fmv['tcc_percentile']} "
+        f"(band {fmv['band']})",
+    ]
+    if fmv.get("wrvu_percentile") is not None:
+        out.append(
+            f"  production {fmv['wrvu_annual_per_cfte']} wRVU a year per clinical FTE: percentile "
+            f"{fmv['wrvu_percentile']}; comp per wRVU ${fmv['comp_per_wrvu']}: percentile "
+            f"{fmv['comp_per_wrvu_percentile']}"
+        )
+    return out
+
+
+def _findings_text(s: Mapping[str, Any]) -> list[str]:
+    findings = s.get("findings")
+    if findings is None:
+        return []
+    if not findings:
+        return ["", "Compliance flags: none"]
+    out = ["", "Compliance flags (flags for review, not verdicts)"]
+    for f in findings:
+        out.append(f"  [{f['severity']}] {f['code']}: {f['message']}")
+        evidence = ", ".join(f"{k} {v}" for k, v in sorted(f["evidence"].items()))
+        out.append(f"      evidence: {evidence}")
+        out.append(f"      rule: {f['source']}")
     return out

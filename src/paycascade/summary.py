@@ -77,6 +77,7 @@ def summarize(result: RunResult) -> str:
     if pools:
         lines += ["", "pools (every pool balances to the cent):"]
         lines += pools
+    lines += _findings(result)
     if result.warnings:
         lines += ["", f"{len(result.warnings)} warning(s):"]
         lines += [f"  {d.format()}" for d in result.warnings.sorted()[:20]]
@@ -86,7 +87,8 @@ def summarize(result: RunResult) -> str:
         "",
         f"rows read: {rows}",
         f"time: {stages}",
-        f"files: {result.out_dir}/ (ledger.csv, statements.csv, contracts.csv, cascade.csv, statements.json, run.json)",
+        f"files: {result.out_dir}/ (ledger.csv, statements.csv, contracts.csv, cascade.csv, findings.csv, "
+        "statements.json, run.json)",
     ]
     return "\n".join(lines)
 
@@ -149,4 +151,31 @@ def _pools(result: RunResult) -> list[str]:
                 f"{fmt_cents(s['to physicians'])} + retained {fmt_cents(s['retained'])} "
                 "(ineligible or no pass-through authorization)"
             )
+    return out
+
+
+def _findings(result: RunResult, shown: int = 5) -> list[str]:
+    """Compliance findings: counts by code and severity, and the first few high ones."""
+    if not result.findings:
+        return ["", "compliance findings: none (flags for human review, never verdicts)"]
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for f in result.findings:
+        counts[(f.severity, f.code)] += 1
+    by_severity = {
+        sev: sum(n for (s, _), n in counts.items() if s == sev)
+        for sev in ("high", "review", "info")
+    }
+    out = [
+        "",
+        f"compliance findings: {len(result.findings)} (high {by_severity['high']}, review "
+        f"{by_severity['review']}, info {by_severity['info']}) — flags for human review, never "
+        "verdicts; see findings.csv",
+    ]
+    order = {"high": 0, "review": 1, "info": 2}
+    for (sev, code), n in sorted(counts.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])):
+        out.append(f"  {sev:<7}{code:<34}{n:>4}")
+    high = [f for f in result.findings if f.severity == "high"][:shown]
+    if high:
+        out.append("  first high-severity findings:")
+        out += [f"    [{f.code}] {f.subject_kind} {f.subject}: {f.message}" for f in high]
     return out

@@ -269,6 +269,14 @@ QUALITY = TableSpec(
             meaning="the period the result is for (`2026`, `2026-Q1`, …); "
             "rows for other periods are ignored",
         ),
+        Column(
+            "stratum",
+            "text",
+            meaning="patient social-risk stratum of the row: `dual`, `non_dual`, `adi_high`, "
+            "`adi_low`; stratified rows are for equity review and never scored",
+            allowed=("dual", "non_dual", "adi_high", "adi_low"),
+            normalise="lower",
+        ),
     ),
 )
 
@@ -470,6 +478,38 @@ EFFORT = TableSpec(
     unique_key=("npi",),
 )
 
+FMV_SURVEY = TableSpec(
+    name="fmv_survey",
+    meaning="compensation survey percentiles for fair-market-value review (licensed data)",
+    columns=(
+        Column("specialty", "text", required=True, meaning="specialty, as in `physicians`"),
+        Column(
+            "percentile",
+            "number",
+            required=True,
+            meaning="published percentile, > 0 and < 100 (e.g. 10, 25, 50, 75, 90)",
+            minimum=_ZERO,
+            minimum_exclusive=True,
+            maximum=Decimal("99.9999"),
+        ),
+        Column(
+            "tcc",
+            "number",
+            meaning="total cash compensation at that percentile, per 1.0 FTE (dollars)",
+            non_negative=True,
+        ),
+        Column("wrvu", "number", meaning="annual work RVUs at that percentile", non_negative=True),
+        Column(
+            "comp_per_wrvu",
+            "number",
+            meaning="compensation per wRVU at that percentile (dollars)",
+            non_negative=True,
+        ),
+        Column("source", "text", meaning="survey name, edition and year (cited in findings)"),
+    ),
+    unique_key=("specialty", "percentile"),
+)
+
 #: Every input table, in the order they are loaded (physicians first: the others refer to it).
 TABLES: tuple[TableSpec, ...] = (
     PHYSICIANS,
@@ -484,6 +524,7 @@ TABLES: tuple[TableSpec, ...] = (
     EPISODES,
     OWNERSHIP,
     EFFORT,
+    FMV_SURVEY,
 )
 TABLES_BY_NAME: dict[str, TableSpec] = {t.name: t for t in TABLES}
 REQUIRED_TABLES: frozenset[str] = frozenset(t.name for t in TABLES if t.required)

@@ -45,6 +45,7 @@ def write_demo(directory: Path, *, physicians: int = 300, seed: int = 2026) -> N
     """Create (or refresh) the demo workspace.  Refuses to write into a folder that has other
     content and is not a paycascade workspace, so nobody's files are overwritten."""
     from paycascade.demo.contracts_data import write_contract_data
+    from paycascade.demo.survey_data import write_survey
     from paycascade.demo.synth import generate_data
 
     if (
@@ -71,6 +72,7 @@ def write_demo(directory: Path, *, physicians: int = 300, seed: int = 2026) -> N
         old.unlink()
     _copy_yaml("contracts", contracts)
     write_contract_data(directory, seed=seed, year=DEMO_YEAR, clinicians=physicians)
+    write_survey(directory, DEMO_YEAR)
 
 
 def _copy_yaml(folder: str, target: Path) -> None:

@@ -18,7 +18,9 @@ Layers (each table stamped with ``run_id``):
     statement can say "12 lines with modifier 51 credited at 50% (−18.40 wRVU)".
 ``mart_wrvu_codes`` (npi, hcpcs), ``mart_panel`` (npi, bucket), ``mart_shifts`` (npi, bucket,
 shift_type), ``mart_hours`` (npi, bucket, kind), ``mart_activities`` (npi, bucket, activity),
-``mart_quality`` (npi, measure), ``mart_stipends`` (the staged rows).
+``mart_quality`` (npi, measure; rows without ``stratum`` only), ``mart_quality_strata`` (npi,
+measure, stratum: the social-risk breakdowns, for equity review, never scored),
+``mart_stipends`` (the staged rows).
 
 Buckets split the period where a plan changes: the sorted unique breakpoints strictly after
 ``period_start`` and up to ``period_end``, with ``period_start``, start half-open intervals
@@ -107,6 +109,7 @@ class Aggregates:
     hours: pa.Table
     activities: pa.Table
     quality: pa.Table
+    quality_strata: pa.Table
     stipends: pa.Table
     ownership: pa.Table
     effort: pa.Table
@@ -190,6 +193,7 @@ def aggregate_on(
         "hours": pipe.hours(),
         "activities": pipe.activities(),
         "quality": pipe.quality(period_label),
+        "quality_strata": pipe.quality_strata(period_label),
         "stipends": pipe.stipends(),
         "ownership": pipe.rows_of("ownership", ["npi", "venture"]),
         "effort": pipe.rows_of("effort", ["npi"]),
@@ -612,7 +616,7 @@ class _Pipeline:
 
     def quality(self, period_label: str) -> tuple[Any, list[str]]:
         qt = self.staged("quality")
-        qt = qt.filter(qt.period.isnull() | (qt.period == period_label))
+        qt = qt.filter((qt.period.isnull() | (qt.period == period_label)) & qt.stratum.isnull())
         t = qt.group_by(["npi", "measure"]).aggregate(
             rows=qt.count(),
             numerator=qt.numerator.sum().cast(QTY),
@@ -622,6 +626,20 @@ class _Pipeline:
         t = self._stamp(t)
         cols = ["npi", "measure", "rows", "numerator", "denominator", "exclusions"]
         return t.select("run_id", *cols), ["npi", "measure"]
+
+    def quality_strata(self, period_label: str) -> tuple[Any, list[str]]:
+        """Stratified quality rows (``stratum`` given), summed per npi, measure and stratum."""
+        qt = self.staged("quality")
+        qt = qt.filter((qt.period.isnull() | (qt.period == period_label)) & qt.stratum.notnull())
+        t = qt.group_by(["npi", "measure", "stratum"]).aggregate(
+            rows=qt.count(),
+            numerator=qt.numerator.sum().cast(QTY),
+            denominator=qt.denominator.sum().cast(QTY),
+            exclusions=qt.exclusions.sum().cast(QTY),
+        )
+        t = self._stamp(t)
+        cols = ["npi", "measure", "stratum", "rows", "numerator", "denominator", "exclusions"]
+        return t.select("run_id", *cols), ["npi", "measure", "stratum"]
 
     def stipends(self) -> tuple[Any, list[str]]:
         return self.rows_of("stipends", ["npi", "stipend", "source_file", "source_row"])

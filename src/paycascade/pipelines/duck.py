@@ -147,6 +147,11 @@ def materialize(backend: Any, name: str, expr: Any) -> Any:
     The table's column types are the expression's Ibis schema, so what DuckDB computes (for
     example ``SUM`` of ``BIGINT`` as ``HUGEINT``) is cast to what the pipeline declared.
     """
+    if getattr(backend, "name", "") == "pyspark":
+        # a cached temporary view: nothing written to a warehouse directory
+        view = backend.create_view(name, expr, overwrite=True)
+        backend._session.table(name).cache()
+        return view
     if getattr(backend, "name", "") != "duckdb":
         return backend.create_table(name, expr, overwrite=True)
     con: duckdb.DuckDBPyConnection = backend.con

@@ -200,8 +200,9 @@ def _scorecards(r: Reader) -> dict[str, Scorecard]:
 def _scorecard(r: Reader, card_id: str, line: int) -> Scorecard | None:
     fallback = r.choice("fallback", ("group", "neutral", "none"), "none")
     neutral = r.number("neutral_score", default=Decimal("0.5"), minimum=ZERO) or ZERO
+    shrinkage = r.choice("shrinkage", ("none", "empirical_bayes"), "none")
     raw = r.raw("measures")
-    r.unknown_keys({"fallback", "neutral_score", "measures", "source", "note"})
+    r.unknown_keys({"fallback", "neutral_score", "shrinkage", "measures", "source", "note"})
     if not isinstance(raw, PosList) or not raw:
         r.error("measures" if raw is not None else None, "a scorecard needs a list of 'measures'")
         return None
@@ -221,7 +222,15 @@ def _scorecard(r: Reader, card_id: str, line: int) -> Scorecard | None:
         measures.append(measure)
     if len(measures) != len(raw):
         return None
-    return Scorecard(card_id, r.file, line, tuple(measures), fallback, neutral)  # type: ignore[arg-type]
+    return Scorecard(
+        card_id,
+        r.file,
+        line,
+        tuple(measures),
+        fallback,  # type: ignore[arg-type]
+        neutral,
+        shrinkage,  # type: ignore[arg-type]
+    )
 
 
 def _measure(r: Reader, line: int) -> Measure | None:

@@ -13,6 +13,14 @@ renormalise; if nothing is left, the scorecard's declared ``fallback`` applies:
 
 Points are kept to 6 decimal places and the composite to 4, half up, so every figure on a
 statement can be recomputed by hand.
+
+``shrinkage: empirical_bayes`` (opt-in, per scorecard) scores each individual rate on its
+empirical-Bayes estimate instead of the raw rate: the raw rate moved toward the pooled rate of
+the physician's group (the ``group`` column, among the plan's physicians reporting the measure;
+the plan-wide pooled rate when fewer than three physicians of the group report it) by its
+unreliability, ``shrunk = R × raw + (1 − R) × group`` (see
+:mod:`paycascade.compliance.reliability`).  The statement shows the raw rate, the reliability
+and the shrunk rate.  Measures below their minimum denominator are still left out.
 """
 
 from __future__ import annotations
@@ -25,10 +33,14 @@ from typing import TYPE_CHECKING, Literal
 from paycascade.money import ONE, ZERO, fmt_decimal, fmt_pct
 
 if TYPE_CHECKING:
+    from paycascade.compliance.reliability import Spread
     from paycascade.plans.model import Frame, Physician
 
 Direction = Literal["higher", "lower"]
 Fallback = Literal["group", "neutral", "none"]
+Shrinkage = Literal["none", "empirical_bayes"]
+#: a group's pooled rate is the shrinkage target when at least this many of its physicians report
+MIN_GROUP_FOR_TARGET = 3
 _POINTS_Q = Decimal("0.000001")
 _SCORE_Q = Decimal("0.0001")
 
@@ -93,8 +105,24 @@ class MeasureScore:
     target: Decimal
     stretch: Decimal | None
     line: int
+    # with shrinkage: empirical_bayes (``rate`` is then the shrunk rate the points are on)
+    raw_rate: Decimal | None = None
+    shrunk_rate: Decimal | None = None
+    reliability: Decimal | None = None
+    shrink_target: Decimal | None = None
 
     def as_dict(self) -> dict[str, object]:
+        out = self._base_dict()
+        if self.reliability is not None:
+            out["raw_rate"] = None if self.raw_rate is None else str(_q(self.raw_rate))
+            out["shrunk_rate"] = None if self.shrunk_rate is None else str(_q(self.shrunk_rate))
+            out["reliability"] = str(self.reliability)
+            out["shrink_target"] = (
+                None if self.shrink_target is None else str(_q(self.shrink_target))
+            )
+        return out
+
+    def _base_dict(self) -> dict[str, object]:
         return {
             "measure": self.measure,
             "label": self.label,
@@ -112,6 +140,10 @@ class MeasureScore:
             "reason": self.reason,
             "plan_line": self.line,
         }
+
+
+def _q(value: Decimal) -> Decimal:
+    return value.quantize(_SCORE_Q, ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -140,18 +172,53 @@ class Scorecard:
     measures: tuple[Measure, ...]
     fallback: Fallback
     neutral_score: Decimal
+    shrinkage: Shrinkage = "none"
 
     def score(self, frame: Frame) -> list[ScoreResult]:
         """Composite scores for every physician of the frame, in frame order."""
         group_totals = self._group_totals(frame.physicians, frame)
-        return [self._score_one(p, frame, group_totals) for p in frame.physicians]
+        peers = (
+            self.shrinkage_inputs(frame.physicians, frame)
+            if self.shrinkage == "empirical_bayes"
+            else None
+        )
+        return [self._score_one(p, frame, group_totals, peers) for p in frame.physicians]
+
+    def shrinkage_inputs(
+        self, physicians: Sequence[Physician], frame: Frame
+    ) -> dict[str, tuple[Spread, dict[str, tuple[Decimal, int]]]]:
+        """Per measure: the peers' spread and, per group, (pooled rate, physicians reporting)."""
+        from paycascade.compliance.reliability import spread
+
+        out: dict[str, tuple[Spread, dict[str, tuple[Decimal, int]]]] = {}
+        for m in self.measures:
+            rows: list[tuple[Decimal, Decimal]] = []
+            groups: dict[str, list[tuple[Decimal, Decimal]]] = {}
+            for p in physicians:
+                row = frame.data.quality.get((p.npi, m.id))
+                if row is None or row[1] <= 0:
+                    continue
+                rows.append((row[0], row[1]))
+                groups.setdefault(p.group, []).append((row[0], row[1]))
+            pooled = {
+                g: (sum((x for x, _ in r), ZERO) / sum((n for _, n in r), ZERO), len(r))
+                for g, r in groups.items()
+            }
+            out[m.id] = (spread(rows), pooled)
+        return out
 
     def _measure_scores(
-        self, rows: dict[str, tuple[Decimal, Decimal, Decimal]]
+        self,
+        rows: dict[str, tuple[Decimal, Decimal, Decimal]],
+        shrink: dict[str, tuple[Spread, Decimal]] | None = None,
     ) -> list[MeasureScore]:
         scores = []
         for m in self.measures:
             num, den, exc = rows.get(m.id, (ZERO, ZERO, ZERO))
+            adjust = None if shrink is None else shrink.get(m.id)
+            if adjust is not None and m.id in rows and den > 0 and den >= m.min_denominator:
+                scores.append(self._shrunk_score(m, num, den, exc, *adjust))
+                continue
             if m.id not in rows:
                 rate, pts, counted, reason = None, None, False, "no data reported"
             elif den < m.min_denominator or den == 0:
@@ -188,6 +255,48 @@ class Scorecard:
         return scores
 
     @staticmethod
+    def _shrunk_score(
+        m: Measure,
+        num: Decimal,
+        den: Decimal,
+        exc: Decimal,
+        peers: Spread,
+        target: Decimal,
+    ) -> MeasureScore:
+        from paycascade.compliance.reliability import shrink
+
+        raw = num / den
+        reliability = peers.reliability(den)
+        rate = shrink(raw, reliability, target)
+        pts = m.points(rate)
+        reason = (
+            f"raw rate {fmt_pct(_q(raw))}, reliability {reliability} → empirical-Bayes rate "
+            f"{fmt_pct(_q(rate))} (shrunk toward {fmt_pct(_q(target))}); "
+            f"{m.describe_points(rate)} → {pts.normalize():f} pts"
+        )
+        return MeasureScore(
+            m.id,
+            m.label,
+            m.direction,
+            m.weight,
+            num,
+            den,
+            exc,
+            rate,
+            pts,
+            True,
+            reason,
+            m.threshold,
+            m.target,
+            m.stretch,
+            m.line,
+            raw_rate=raw,
+            shrunk_rate=rate,
+            reliability=reliability,
+            shrink_target=target,
+        )
+
+    @staticmethod
     def _composite(scores: Sequence[MeasureScore]) -> Decimal | None:
         counted = [s for s in scores if s.counted and s.points is not None]
         weight = sum((s.weight for s in counted), ZERO)
@@ -210,18 +319,33 @@ class Scorecard:
                 group[m.id] = (n0 + row[0], d0 + row[1], e0 + row[2])
         return totals
 
+    @staticmethod
+    def _shrink_for(
+        physician: Physician,
+        peers: dict[str, tuple[Spread, dict[str, tuple[Decimal, int]]]] | None,
+    ) -> dict[str, tuple[Spread, Decimal]] | None:
+        """Per measure: the peers' spread and this physician's shrinkage target (None: off)."""
+        if peers is None:
+            return None
+        out: dict[str, tuple[Spread, Decimal]] = {}
+        for mid, (spread_, groups) in peers.items():
+            rate, count = groups.get(physician.group, (spread_.rate, 0))
+            out[mid] = (spread_, rate if count >= MIN_GROUP_FOR_TARGET else spread_.rate)
+        return out
+
     def _score_one(
         self,
         physician: Physician,
         frame: Frame,
         group_totals: dict[str, dict[str, tuple[Decimal, Decimal, Decimal]]],
+        peers: dict[str, tuple[Spread, dict[str, tuple[Decimal, int]]]] | None = None,
     ) -> ScoreResult:
         rows = {
             m.id: frame.data.quality[(physician.npi, m.id)]
             for m in self.measures
             if (physician.npi, m.id) in frame.data.quality
         }
-        scores = self._measure_scores(rows)
+        scores = self._measure_scores(rows, self._shrink_for(physician, peers))
         composite = self._composite(scores)
         if composite is not None:
             used = [s for s in scores if s.counted]

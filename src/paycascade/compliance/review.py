@@ -1,0 +1,205 @@
+"""Gather what the guardrails read from a computed run and run every family of checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from paycascade.compliance.equity import StratumRow, equity_findings
+from paycascade.compliance.findings import Finding, ordered
+from paycascade.compliance.fmv import (
+    FmvPosition,
+    PayFacts,
+    benchmark_findings,
+    fmv_findings,
+    survey_from_rows,
+)
+from paycascade.compliance.gaming import (
+    ESTABLISHED_VISITS,
+    HIGHEST_LEVEL,
+    NEW_VISITS,
+    EmShare,
+    MeasureRow,
+    em_findings,
+    exclusion_findings,
+    prior_label,
+)
+from paycascade.compliance.reliability import reliability_findings
+from paycascade.compliance.stark import run_stark, static_stark
+from paycascade.periods import overlap_days
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from paycascade.runner import Loaded, Outcome
+
+ZERO = Decimal(0)
+
+
+@dataclass
+class Review:
+    findings: list[Finding]
+    fmv: dict[str, FmvPosition] = field(default_factory=dict)
+
+    def for_physician(self, npi: str) -> list[dict[str, object]]:
+        return [
+            f.as_dict() for f in self.findings if f.subject_kind == "physician" and f.subject == npi
+        ]
+
+
+def _dec(value: Any) -> Decimal:
+    if value is None:
+        return ZERO
+    d = value if isinstance(value, Decimal) else Decimal(str(value))
+    return Decimal(format(d.normalize(), "f"))
+
+
+def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_name = ?", [table]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {str(r[0]) for r in con.execute(f'describe "{table}"').fetchall()}
+
+
+def _rows(table: Any) -> list[dict[str, Any]]:
+    return [] if table is None else list(table.to_pylist())
+
+
+def em_shares(
+    con: duckdb.DuckDBPyConnection, start: date, end: date, specialty: dict[str, str]
+) -> list[EmShare]:
+    """Level-5 and all office E/M visits per physician, in the period and before it."""
+    if not _has(con, "stg_encounters"):
+        return []
+    codes = ", ".join(f"'{c}'" for c in NEW_VISITS + ESTABLISHED_VISITS)
+    top = ", ".join(f"'{c}'" for c in HIGHEST_LEVEL)
+    status = "coalesce(status, 'paid') not in ('denied', 'void')"
+    if "status" not in _columns(con, "stg_encounters"):
+        status = "true"
+    query = f"""
+        select npi,
+               count(*) filter (where service_date between ? and ? and hcpcs in ({top})),
+               count(*) filter (where service_date between ? and ?),
+               count(*) filter (where service_date < ? and hcpcs in ({top})),
+               count(*) filter (where service_date < ?)
+        from stg_encounters
+        where hcpcs in ({codes}) and {status}
+        group by npi order by npi
+    """
+    out = []
+    for npi, l5, n, hl5, hn in con.execute(
+        query, [start, end, start, end, start, start]
+    ).fetchall():
+        if str(npi) in specialty:
+            out.append(EmShare(str(npi), specialty[str(npi)], int(l5), int(n), int(hl5), int(hn)))
+    return out
+
+
+def _prior_quality(con: duckdb.DuckDBPyConnection, label: str) -> dict[tuple[str, str], MeasureRow]:
+    if not _has(con, "stg_quality"):
+        return {}
+    cols = _columns(con, "stg_quality")
+    if "period" not in cols:
+        return {}
+    labels = [
+        str(r[0])
+        for r in con.execute(
+            "select distinct period from stg_quality where period is not null"
+        ).fetchall()
+    ]
+    prior = prior_label(label, labels)
+    if prior is None:
+        return {}
+    stratum = "and stratum is null" if "stratum" in cols else ""
+    query = f"""
+        select npi, measure, sum(numerator), sum(denominator), sum(coalesce(exclusions, 0))
+        from stg_quality where period = ? {stratum}
+        group by npi, measure order by npi, measure
+    """
+    return {
+        (str(n), str(m)): MeasureRow(str(n), str(m), _dec(x), _dec(d), _dec(e))
+        for n, m, x, d, e in con.execute(query, [prior]).fetchall()
+    }
+
+
+def _survey(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    if not _has(con, "stg_fmv_survey"):
+        return {}
+    cur = con.execute("select * from stg_fmv_survey order by specialty, percentile, source_row")
+    names = [d[0] for d in cur.description]
+    return survey_from_rows(dict(zip(names, row, strict=True)) for row in cur.fetchall())
+
+
+def review_run(loaded: Loaded, outcome: Outcome) -> Review:
+    period = loaded.period
+    people = loaded.physicians
+    aggs = outcome.aggs
+    own: dict[str, Decimal] = {}
+    app: dict[str, Decimal] = {}
+    for r in _rows(getattr(aggs, "wrvu", None)):
+        target = app if r.get("source") == "app_supervision" else own
+        target[str(r["npi"])] = target.get(str(r["npi"]), ZERO) + _dec(r["wrvu"])
+    year_days = (date(period.start.year + 1, 1, 1) - date(period.start.year, 1, 1)).days
+    facts = []
+    for p in people:
+        days = overlap_days(period.start, period.end, p.start_date, p.end_date)
+        if days <= 0:
+            continue
+        totals = outcome.totals.get(p.npi)
+        facts.append(
+            PayFacts(
+                npi=p.npi,
+                specialty=p.specialty,
+                provider_type=p.provider_type,
+                fte=p.fte,
+                clinical_fte=p.clinical_fte,
+                tcc_cents=0 if totals is None else totals.total,
+                wrvu=own.get(p.npi),
+                annual_factor=Decimal(year_days) / Decimal(days),
+            )
+        )
+    found: list[Finding] = []
+    fmv, positions = fmv_findings(facts, _survey(loaded.con))
+    found += fmv
+    found += benchmark_findings(facts)
+    found += static_stark(loaded.plans, loaded.contracts)
+    found += run_stark(people, outcome.computation.postings, app, loaded.plans)
+    quality = {
+        (str(r["npi"]), str(r["measure"])): (
+            _dec(r["numerator"]),
+            _dec(r["denominator"]),
+            _dec(r.get("exclusions")),
+        )
+        for r in _rows(getattr(aggs, "quality", None))
+    }
+    found += reliability_findings(loaded.plans, people, quality)
+    specialty = {p.npi: p.specialty for p in people}
+    found += em_findings(em_shares(loaded.con, period.start, period.end, specialty))
+    current = [MeasureRow(n, m, *v) for (n, m), v in sorted(quality.items()) if n in specialty]
+    found += exclusion_findings(current, _prior_quality(loaded.con, period.label))
+    groups = {p.npi: p.group for p in people}
+    strata = [
+        StratumRow(
+            str(r["npi"]),
+            groups.get(str(r["npi"]), ""),
+            str(r["measure"]),
+            str(r["stratum"]),
+            _dec(r["numerator"]),
+            _dec(r["denominator"]),
+        )
+        for r in _rows(getattr(aggs, "quality_strata", None))
+        if str(r["npi"]) in groups
+    ]
+    directions: dict[str, str] = {}
+    for plan_id in sorted(loaded.plans):
+        for card_id in sorted(loaded.plans[plan_id].scorecards):
+            for m in loaded.plans[plan_id].scorecards[card_id].measures:
+                directions.setdefault(m.id, m.direction)
+    found += equity_findings(strata, directions)
+    return Review(ordered(found), positions)
