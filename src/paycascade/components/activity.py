@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from paycascade.components.common import Line, pay_each_segment
 from paycascade.ledger import Posting
-from paycascade.money import ZERO, fmt_cents, fmt_decimal, fmt_rate
-from paycascade.plans.model import Frame, Spec
+from paycascade.money import ZERO, fmt_decimal, fmt_rate
+from paycascade.plans.model import Frame, Physician, Segment, Spec
 from paycascade.plans.params import Dated, Reader
 
 
@@ -30,43 +31,18 @@ class _PerActivity(Spec):
         return self.rate.breakpoints()
 
     def compute(self, frame: Frame) -> list[Posting]:
-        postings: list[Posting] = []
-        results: list[list[int]] = []
-        for seg in frame.segments:
-            entry = self.rate.at(seg.start)
-            row: list[int] = []
-            for p in frame.physicians:
-                quantity = sum(
-                    (
-                        q
-                        for b, act, q in frame.data.activities.get(p.npi, ())
-                        if act == self.activity and b in seg.buckets
-                    ),
-                    ZERO,
-                )
-                cents = frame.cents(quantity * entry.value)
-                row.append(cents)
-                if quantity == ZERO:
-                    continue
-                postings.append(
-                    self.pay(
-                        frame,
-                        p,
-                        seg,
-                        cents,
-                        f"{fmt_decimal(quantity)} {self.unit} × {fmt_rate(entry.value)} = {fmt_cents(cents)}",
-                        {
-                            "activity": self.activity,
-                            "quantity": str(quantity),
-                            "rate": str(entry.value),
-                            "parameter": self.rate.cite(seg.start),
-                        },
-                        line=entry.line,
-                    )
-                )
-            results.append(row)
-        self.record(frame, results)
-        return postings
+        def one(p: Physician, seg: Segment, rate: Decimal) -> Line | None:
+            rows = frame.data.activities.get(p.npi, ())
+            quantity = sum(
+                (q for b, act, q in rows if act == self.activity and b in seg.buckets), ZERO
+            )
+            if quantity == ZERO:
+                return None
+            text = f"{fmt_decimal(quantity)} {self.unit} × {fmt_rate(rate)}"
+            inputs = {"activity": self.activity, "quantity": str(quantity), "rate": str(rate)}
+            return quantity * rate, text, inputs
+
+        return pay_each_segment(self, frame, self.rate, one)
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from paycascade.ledger import Posting
 from paycascade.money import ONE, fmt_cents, fmt_decimal
 from paycascade.periods import overlap_days
-from paycascade.plans.model import Frame, Physician, Segment
-from paycascade.plans.params import Reader
+from paycascade.plans.model import Frame, Physician, Segment, Spec
+from paycascade.plans.params import Dated, Reader
 from paycascade.plans.yamlpos import PosList
 
 FTE_BASES = ("total", "clinical", "none")
@@ -88,3 +89,36 @@ class Common:
 
 def per_physician_zero(frame: Frame) -> list[list[int]]:
     return [[0] * len(frame.physicians) for _ in frame.segments]
+
+
+Line = tuple[Decimal, str, dict[str, str]]
+
+
+def pay_each_segment(
+    spec: Spec,
+    frame: Frame,
+    param: Dated[Decimal],
+    one: Callable[[Physician, Segment, Decimal], Line | None],
+) -> list[Posting]:
+    """The loop of components that pay an amount per physician and segment from one dated
+    parameter: ``one(physician, segment, value)`` gives (amount, how, inputs), or None when
+    there is nothing to pay.  Posts ``how = $amount`` citing the parameter value used."""
+    postings: list[Posting] = []
+    results: list[list[int]] = []
+    for seg in frame.segments:
+        entry = param.at(seg.start)
+        row: list[int] = []
+        for p in frame.physicians:
+            line = one(p, seg, entry.value)
+            if line is None:
+                row.append(0)
+                continue
+            amount, how, inputs = line
+            cents = frame.cents(amount)
+            row.append(cents)
+            inputs = {**inputs, "parameter": param.cite(seg.start)}
+            text = f"{how} = {fmt_cents(cents)}"
+            postings.append(spec.pay(frame, p, seg, cents, text, inputs, line=entry.line))
+        results.append(row)
+    spec.record(frame, results)
+    return postings

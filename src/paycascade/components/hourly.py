@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from paycascade.components.common import Line, pay_each_segment
 from paycascade.ledger import Posting
-from paycascade.money import ZERO, fmt_cents, fmt_decimal, fmt_rate
-from paycascade.plans.model import Frame, Spec
+from paycascade.money import ZERO, fmt_decimal, fmt_rate
+from paycascade.plans.model import Frame, Physician, Segment, Spec
 from paycascade.plans.params import Dated, Reader
 
 
@@ -26,44 +27,20 @@ class Hourly(Spec):
         return self.rate.breakpoints()
 
     def compute(self, frame: Frame) -> list[Posting]:
-        postings: list[Posting] = []
-        results: list[list[int]] = []
-        data = frame.data
-        for seg in frame.segments:
-            entry = self.rate.at(seg.start)
-            row: list[int] = []
-            for p in frame.physicians:
-                hours = sum(
-                    (
-                        v
-                        for b, kind, v in data.hours.get(p.npi, ())
-                        if b in seg.buckets and self.hours_kind in (None, kind)
-                    ),
-                    ZERO,
-                )
-                cents = frame.cents(hours * entry.value)
-                row.append(cents)
-                if hours == ZERO:
-                    continue
-                what = f"{self.hours_kind} hours" if self.hours_kind else "hours"
-                postings.append(
-                    self.pay(
-                        frame,
-                        p,
-                        seg,
-                        cents,
-                        f"{fmt_decimal(hours)} {what} × {fmt_rate(entry.value)}/h = {fmt_cents(cents)}",
-                        {
-                            "hours": str(hours),
-                            "rate": str(entry.value),
-                            "parameter": self.rate.cite(seg.start),
-                        },
-                        line=entry.line,
-                    )
-                )
-            results.append(row)
-        self.record(frame, results)
-        return postings
+        what = f"{self.hours_kind} hours" if self.hours_kind else "hours"
+
+        def one(p: Physician, seg: Segment, rate: Decimal) -> Line | None:
+            rows = frame.data.hours.get(p.npi, ())
+            hours = sum(
+                (v for b, kind, v in rows if b in seg.buckets and self.hours_kind in (None, kind)),
+                ZERO,
+            )
+            if hours == ZERO:
+                return None
+            text = f"{fmt_decimal(hours)} {what} × {fmt_rate(rate)}/h"
+            return hours * rate, text, {"hours": str(hours), "rate": str(rate)}
+
+        return pay_each_segment(self, frame, self.rate, one)
 
 
 def parse(r: Reader, base: dict[str, Any]) -> Hourly | None:

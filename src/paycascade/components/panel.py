@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from paycascade.components.common import Line, pay_each_segment
 from paycascade.ledger import Posting
-from paycascade.money import ZERO, fmt_cents, fmt_decimal, fmt_rate
-from paycascade.plans.model import Frame, Spec
+from paycascade.money import ZERO, fmt_decimal, fmt_rate
+from paycascade.plans.model import Frame, Physician, Segment, Spec
 from paycascade.plans.params import Dated, Reader
 
 
@@ -26,52 +27,29 @@ class Panel(Spec):
         return self.pmpm.breakpoints()
 
     def compute(self, frame: Frame) -> list[Posting]:
-        postings: list[Posting] = []
-        results: list[list[int]] = []
         data = frame.data
-        for seg in frame.segments:
-            entry = self.pmpm.at(seg.start)
-            row: list[int] = []
-            for p in frame.physicians:
-                months = data.sum_buckets(data.member_months, p.npi, seg)
-                if self.risk_adjusted:
-                    adjusted = data.sum_buckets(data.risk_member_months, p.npi, seg)
-                    risk = (
-                        (adjusted / months).quantize(Decimal("0.0001"), ROUND_HALF_UP)
-                        if months
-                        else ZERO
-                    )
-                    text = (
-                        f"{fmt_decimal(months)} member months × average risk {risk} "
-                        f"= {fmt_decimal(adjusted)} risk-adjusted × {fmt_rate(entry.value)} PMPM"
-                    )
-                    base = adjusted
-                else:
-                    text = f"{fmt_decimal(months)} member months × {fmt_rate(entry.value)} PMPM"
-                    base = months
-                cents = frame.cents(base * entry.value)
-                row.append(cents)
-                if months == ZERO:
-                    continue
-                postings.append(
-                    self.pay(
-                        frame,
-                        p,
-                        seg,
-                        cents,
-                        f"{text} = {fmt_cents(cents)}",
-                        {
-                            "member_months": str(months),
-                            "risk_adjusted": str(self.risk_adjusted),
-                            "pmpm": str(entry.value),
-                            "parameter": self.pmpm.cite(seg.start),
-                        },
-                        line=entry.line,
-                    )
-                )
-            results.append(row)
-        self.record(frame, results)
-        return postings
+
+        def one(p: Physician, seg: Segment, pmpm: Decimal) -> Line | None:
+            months = data.sum_buckets(data.member_months, p.npi, seg)
+            if months == ZERO:
+                return None
+            inputs = {
+                "member_months": str(months),
+                "risk_adjusted": str(self.risk_adjusted),
+                "pmpm": str(pmpm),
+            }
+            if not self.risk_adjusted:
+                text = f"{fmt_decimal(months)} member months × {fmt_rate(pmpm)} PMPM"
+                return months * pmpm, text, inputs
+            adjusted = data.sum_buckets(data.risk_member_months, p.npi, seg)
+            risk = (adjusted / months).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+            text = (
+                f"{fmt_decimal(months)} member months × average risk {risk} "
+                f"= {fmt_decimal(adjusted)} risk-adjusted × {fmt_rate(pmpm)} PMPM"
+            )
+            return adjusted * pmpm, text, inputs
+
+        return pay_each_segment(self, frame, self.pmpm, one)
 
 
 def parse(r: Reader, base: dict[str, Any]) -> Panel | None:

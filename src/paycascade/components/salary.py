@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from paycascade.components.common import FTE_BASES, prorated_annual
+from paycascade.components.common import FTE_BASES, Line, pay_each_segment, prorated_annual
 from paycascade.ledger import Posting
-from paycascade.money import ZERO, fmt_cents
-from paycascade.plans.model import Frame, Spec
+from paycascade.money import ZERO
+from paycascade.plans.model import Frame, Physician, Segment, Spec
 from paycascade.plans.params import Dated, Reader
 
 
@@ -26,35 +26,13 @@ class Salary(Spec):
         return self.annual.breakpoints()
 
     def compute(self, frame: Frame) -> list[Posting]:
-        postings: list[Posting] = []
-        results: list[list[int]] = []
-        for seg in frame.segments:
-            entry = self.annual.at(seg.start)
-            row: list[int] = []
-            for p in frame.physicians:
-                amount, text = prorated_annual(entry.value, p, self.fte_basis, seg, frame)
-                cents = frame.cents(amount)
-                row.append(cents)
-                if amount == ZERO:
-                    continue
-                postings.append(
-                    self.pay(
-                        frame,
-                        p,
-                        seg,
-                        cents,
-                        f"{text} = {fmt_cents(cents)}",
-                        {
-                            "annual": str(entry.value),
-                            "fte_basis": self.fte_basis,
-                            "parameter": self.annual.cite(seg.start),
-                        },
-                        line=entry.line,
-                    )
-                )
-            results.append(row)
-        self.record(frame, results)
-        return postings
+        def one(p: Physician, seg: Segment, annual: Decimal) -> Line | None:
+            amount, text = prorated_annual(annual, p, self.fte_basis, seg, frame)
+            if amount == ZERO:
+                return None
+            return amount, text, {"annual": str(annual), "fte_basis": self.fte_basis}
+
+        return pay_each_segment(self, frame, self.annual, one)
 
 
 def parse(r: Reader, base: dict[str, Any]) -> Salary | None:

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from paycascade.components.common import Line, pay_each_segment
 from paycascade.ledger import Posting
-from paycascade.money import ONE, ZERO, D, fmt_cents, fmt_decimal, fmt_rate
-from paycascade.plans.model import Frame, Spec
+from paycascade.money import ONE, ZERO, D, fmt_decimal, fmt_rate
+from paycascade.plans.model import Frame, Physician, Segment, Spec
 from paycascade.plans.params import Dated, Reader
 from paycascade.plans.yamlpos import PosDict
 
@@ -28,50 +29,31 @@ class Shift(Spec):
         return self.rate.breakpoints()
 
     def compute(self, frame: Frame) -> list[Posting]:
-        postings: list[Posting] = []
-        results: list[list[int]] = []
         diffs = dict(self.differentials)
-        for seg in frame.segments:
-            entry = self.rate.at(seg.start)
-            row: list[int] = []
-            for p in frame.physicians:
-                counts: dict[str, Decimal] = {}
-                for b, stype, shifts, hours in frame.data.shifts.get(p.npi, ()):
-                    if b in seg.buckets:
-                        quantity = shifts if self.per == "shift" else hours
-                        counts[stype] = counts.get(stype, ZERO) + quantity
-                amount = ZERO
-                parts = []
-                for stype in sorted(counts):
-                    factor = diffs.get(stype, ONE)
-                    amount += counts[stype] * entry.value * factor
-                    unit = "shifts" if self.per == "shift" else "hours"
-                    diff_text = "" if factor == ONE else f" × {fmt_decimal(factor, 2)} differential"
-                    parts.append(
-                        f"{fmt_decimal(counts[stype])} {stype} {unit} × {fmt_rate(entry.value)}{diff_text}"
+        unit = "shifts" if self.per == "shift" else "hours"
+
+        def one(p: Physician, seg: Segment, rate: Decimal) -> Line | None:
+            counts: dict[str, Decimal] = {}
+            for b, stype, shifts, hours in frame.data.shifts.get(p.npi, ()):
+                if b in seg.buckets:
+                    counts[stype] = counts.get(stype, ZERO) + (
+                        shifts if self.per == "shift" else hours
                     )
-                cents = frame.cents(amount)
-                row.append(cents)
-                if not counts:
-                    continue
-                postings.append(
-                    self.pay(
-                        frame,
-                        p,
-                        seg,
-                        cents,
-                        " + ".join(parts) + f" = {fmt_cents(cents)}",
-                        {
-                            **{f"{k}_{self.per}s": str(v) for k, v in counts.items()},
-                            "rate": str(entry.value),
-                            "parameter": self.rate.cite(seg.start),
-                        },
-                        line=entry.line,
-                    )
+            if not counts:
+                return None
+            amount = ZERO
+            parts = []
+            for stype in sorted(counts):
+                factor = diffs.get(stype, ONE)
+                amount += counts[stype] * rate * factor
+                extra = "" if factor == ONE else f" × {fmt_decimal(factor, 2)} differential"
+                parts.append(
+                    f"{fmt_decimal(counts[stype])} {stype} {unit} × {fmt_rate(rate)}{extra}"
                 )
-            results.append(row)
-        self.record(frame, results)
-        return postings
+            inputs = {**{f"{k}_{self.per}s": str(v) for k, v in counts.items()}, "rate": str(rate)}
+            return amount, " + ".join(parts), inputs
+
+        return pay_each_segment(self, frame, self.rate, one)
 
 
 def parse(r: Reader, base: dict[str, Any]) -> Shift | None:
