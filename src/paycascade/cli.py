@@ -160,7 +160,8 @@ def statement(
     "--seed", default=2026, show_default=True, type=int, help="Random seed (same seed, same files)."
 )
 @click.option("--no-serve", is_flag=True, help="Exit when done instead of serving the portal.")
-def demo(directory: Path, physicians: int, seed: int, no_serve: bool) -> None:
+@click.option("--port", default=8000, show_default=True, type=int, help="Portal port (127.0.0.1).")
+def demo(directory: Path, physicians: int, seed: int, no_serve: bool, port: int) -> None:
     """Write a synthetic health system's workspace to DIRECTORY and run it.
 
     Clearly labelled synthetic data (work RVUs of the generated codes are CMS's CY2023
@@ -183,9 +184,10 @@ def demo(directory: Path, physicians: int, seed: int, no_serve: bool) -> None:
     click.echo(summarize(result))
     click.echo(f"\nTry: paycascade statement {directory} --npi {_example_npi(result)}")
     if not no_serve:
-        click.echo(
-            "(The web portal is not built yet; nothing to serve. Use --no-serve to skip this note.)"
-        )
+        from paycascade.web.app import serve
+
+        click.echo("")
+        serve(directory, port=port, demo_logins=True)
 
 
 def _example_npi(result: object) -> str:
@@ -196,10 +198,13 @@ def _example_npi(result: object) -> str:
     return str(physicians[0].npi) if physicians else "NPI"
 
 
-def _register_optional() -> None:
+def _register() -> None:
+    """The commands that live beside their feature (contracts, web)."""
     from paycascade.contracts.mssp_cli import mssp_command
+    from paycascade.web.cli import serve_command, user_command
 
-    main.add_command(mssp_command)
+    for command in (mssp_command, serve_command, user_command):
+        main.add_command(command)
 
 
-_register_optional()
+_register()
