@@ -160,8 +160,17 @@ def statement(
     "--seed", default=2026, show_default=True, type=int, help="Random seed (same seed, same files)."
 )
 @click.option("--no-serve", is_flag=True, help="Exit when done instead of serving the portal.")
+@click.option(
+    "--encounters",
+    default=None,
+    type=click.IntRange(1000, 2_000_000_000),
+    help="About this many encounter lines in all (for scale tests: more lines per clinician, "
+    "streamed to Parquet in bounded memory). Default: what practice looks like, ~4,200 each.",
+)
 @click.option("--port", default=8000, show_default=True, type=int, help="Portal port (127.0.0.1).")
-def demo(directory: Path, physicians: int, seed: int, no_serve: bool, port: int) -> None:
+def demo(
+    directory: Path, physicians: int, seed: int, no_serve: bool, encounters: int | None, port: int
+) -> None:
     """Write a synthetic health system's workspace to DIRECTORY and run it.
 
     Clearly labelled synthetic data (work RVUs of the generated codes are CMS's CY2023
@@ -175,7 +184,7 @@ def demo(directory: Path, physicians: int, seed: int, no_serve: bool, port: int)
         f"writing the synthetic workspace to {directory} ({physicians} clinicians, seed {seed})",
         err=True,
     )
-    write_demo(directory, physicians=physicians, seed=seed)
+    write_demo(directory, physicians=physicians, seed=seed, encounters=encounters)
     try:
         result = do_run(directory, None, progress=_progress)
     except PaycascadeError as exc:

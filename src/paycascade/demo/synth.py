@@ -1550,6 +1550,7 @@ def _write_encounters(
     seed: int,
     year: int,
     schedules: dict[int, tuple[npt.NDArray[np.datetime64], FloatArray]],
+    volume: float = 1.0,
 ) -> _EncounterStats:
     rvu = _work_rvu_hundredths()
     cat = _Catalogue()
@@ -1630,6 +1631,7 @@ def _write_encounters(
                 target *= person.employed_fraction(year)
             if person.role == "new_hire":
                 target *= 0.6  # building a practice
+            target *= volume
             lines = _physician_lines(
                 person,
                 comp,
@@ -2097,15 +2099,30 @@ class SynthSummary:
     wrvu_by_specialty: dict[str, Decimal]
 
 
+#: Encounter lines per clinician at volume 1 (300 clinicians → about 1.26M lines).
+LINES_PER_CLINICIAN = 4197
+
+
 def generate_data(
-    root: Path, *, physicians: int = 300, seed: int = 2026, year: int = 2026
+    root: Path,
+    *,
+    physicians: int = 300,
+    seed: int = 2026,
+    year: int = 2026,
+    volume: float = 1.0,
 ) -> SynthSummary:
     """Write the synthetic health system's input tables under ``root/data/``.
 
     ``physicians`` is the number of clinicians in ``physicians.csv`` (APPs included; at least
     40 so that every plan is represented).  Same arguments, same bytes.  Existing files of the
     same names are replaced; other files in ``data/`` are left alone.
+
+    ``volume`` multiplies every clinician's encounters (for scale tests: the code mix stays, the
+    wRVU per FTE no longer looks like practice).  Encounters are streamed to Parquet by batch of
+    clinicians, so memory stays bounded at any size.
     """
+    if not 0 < volume <= 1000:
+        raise ValueError(f"volume must be > 0 and <= 1000, got {volume}")
     if physicians < MIN_PHYSICIANS:
         raise ValueError(f"physicians must be at least {MIN_PHYSICIANS}, got {physicians}")
     if seed < 0:
@@ -2161,7 +2178,7 @@ def generate_data(
         _physician_rows(people),
     )
     enc_path = data / "encounters.parquet"
-    stats = _write_encounters(enc_path, people, seed, year, schedules)
+    stats = _write_encounters(enc_path, people, seed, year, schedules, volume)
     rows["encounters"] = stats.rows
     files.append(enc_path)
     attribution, panels = _attribution_rows(people, seed, year)

@@ -41,7 +41,9 @@ Try `paycascade statement . --npi <NPI>` with an NPI from `out/<run-id>/statemen
 """
 
 
-def write_demo(directory: Path, *, physicians: int = 300, seed: int = 2026) -> None:
+def write_demo(
+    directory: Path, *, physicians: int = 300, seed: int = 2026, encounters: int | None = None
+) -> None:
     """Create (or refresh) the demo workspace.  Refuses to write into a folder that has other
     content and is not a paycascade workspace, so nobody's files are overwritten."""
     from paycascade.demo.contracts_data import write_contract_data
@@ -65,7 +67,10 @@ def write_demo(directory: Path, *, physicians: int = 300, seed: int = 2026) -> N
     for old in plans.glob("*.yaml"):
         old.unlink()
     _copy_yaml("plans", plans)
-    generate_data(directory, physicians=physicians, seed=seed, year=DEMO_YEAR)
+    from paycascade.demo.synth import LINES_PER_CLINICIAN
+
+    volume = 1.0 if encounters is None else encounters / (physicians * LINES_PER_CLINICIAN)
+    generate_data(directory, physicians=physicians, seed=seed, year=DEMO_YEAR, volume=volume)
     contracts = directory / "contracts"
     contracts.mkdir(exist_ok=True)
     for old in contracts.glob("*.yaml"):
