@@ -14,6 +14,7 @@ import io
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -115,6 +116,10 @@ def load(root: Path, period_text: str | None, progress: Progress = _quiet) -> Lo
     if any(spec.kind == "bundle" for spec in contracts.values()):
         needed.add("episodes")
     con = duckdb.connect()
+    if progress is not _quiet and sys.stderr.isatty():
+        # DuckDB draws a progress bar for queries that run longer than two seconds
+        con.execute("SET enable_progress_bar = true")
+        con.execute("SET enable_progress_bar_print = true")
     progress("reading input tables")
     diags.extend(load_inputs(con, root, ws.tables, needed, ws.pfs))
     physicians = _physicians(con, plans, diags) if _has_table(con, "stg_physicians") else []
