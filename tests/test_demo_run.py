@@ -19,7 +19,7 @@ def test_demo_default_size_end_to_end(tmp_path: Path) -> None:
     assert "value-linked" in result.output and "national reference" in result.output
     with (target / "data" / "physicians.csv").open() as fh:
         people = list(csv.DictReader(fh))
-    (out,) = [p for p in (target / "out").iterdir() if p.is_dir()]
+    (out,) = [p.parent for p in (target / "out").glob("*/run.json")]
     with (out / "statements.csv").open() as fh:
         statements = list(csv.DictReader(fh))
     assert len(people) == 300
@@ -66,7 +66,7 @@ def test_demo_cascade_and_line_of_sight(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "pass-through" in result.output
-    (out,) = [p for p in (target / "out").iterdir() if p.is_dir()]
+    (out,) = [p.parent for p in (target / "out").glob("*/run.json")]
     with (out / "contracts.csv").open() as fh:
         contracts = {r["contract_id"]: r for r in csv.DictReader(fh)}
     assert set(contracts) == {"mssp-aco", "commercial-ss", "ma-capitation", "lejr-bundle"}

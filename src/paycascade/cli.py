@@ -191,6 +191,11 @@ def demo(
         _fail(exc)
         return
     click.echo(summarize(result))
+    from paycascade.scenarios.cli import scenario_command
+
+    for reform in sorted((directory / "reforms").glob("*.yaml")):
+        click.echo(f"\nThe demo's reform, {reform.name}:")
+        click.get_current_context().invoke(scenario_command, workspace=directory, reform=reform)
     click.echo(f"\nTry: paycascade statement {directory} --npi {_example_npi(result)}")
     if not no_serve:
         from paycascade.web.app import serve
@@ -210,9 +215,17 @@ def _example_npi(result: object) -> str:
 def _register() -> None:
     """The commands that live beside their feature (contracts, web)."""
     from paycascade.contracts.mssp_cli import mssp_command
+    from paycascade.scenarios.cli import risk_command, scenario_command, simulate_command
     from paycascade.web.cli import serve_command, user_command
 
-    for command in (mssp_command, serve_command, user_command):
+    for command in (
+        mssp_command,
+        scenario_command,
+        simulate_command,
+        risk_command,
+        serve_command,
+        user_command,
+    ):
         main.add_command(command)
 
 

@@ -31,14 +31,16 @@ def static_findings(
 
 def run_findings(loaded: Loaded, outcome: Outcome) -> list[Finding]:
     """Every guardrail on a computed run, in a deterministic order."""
-    return review(loaded, outcome).findings
+    return assess(loaded, outcome).findings
 
 
-def review(loaded: Loaded, outcome: Outcome) -> Review:
-    """The findings of a run and each physician's FMV position (for the statements)."""
+def assess(loaded: Loaded, outcome: Outcome) -> Review:
+    """The findings of a run and each physician's FMV position (for the statements).
+
+    (Not named ``review``: that is the submodule's name, which importing it binds here.)"""
     from paycascade.compliance.review import review_run
 
     return review_run(loaded, outcome)
 
 
-__all__: list[Any] = ["review", "run_findings", "static_findings"]
+__all__: list[Any] = ["assess", "run_findings", "static_findings"]

@@ -49,6 +49,7 @@ def write_demo(
     from paycascade.demo.contracts_data import write_contract_data
     from paycascade.demo.survey_data import write_survey
     from paycascade.demo.synth import generate_data
+    from paycascade.scenarios.demo import write_demo_reforms
 
     if (
         directory.exists()
@@ -77,6 +78,7 @@ def write_demo(
         old.unlink()
     _copy_yaml("contracts", contracts)
     write_contract_data(directory, seed=seed, year=DEMO_YEAR, clinicians=physicians)
+    write_demo_reforms(directory)
     write_survey(directory, DEMO_YEAR)
 
 
