@@ -191,6 +191,8 @@ class PortalApp:
             ("/runs/{run_id}", "view_run", PAY_ROLES, self.v_run),
             ("/physicians", "view_physicians", PAY_ROLES, self.v_physicians),
             ("/findings", "view_findings", (*PAY_ROLES, "auditor"), self.v_findings),
+            ("/scenarios", "view_scenarios", PAY_ROLES, self.v_scenarios),
+            ("/scenarios/{name}", "view_scenario", PAY_ROLES, self.v_scenario),
             ("/users", "view_users", ("admin",), self.v_users),
             ("/audit", "view_audit", ("admin", "auditor"), self.v_audit),
         ]
@@ -799,6 +801,33 @@ class PortalApp:
             "findings": rows,
         }
         return View("findings.html", data, target=run.run_id, run_id=run.run_id)
+
+    def _scenario_dirs(self) -> dict[str, Path]:
+        """Reports written by `paycascade scenario` (out/scenarios/<reform>/)."""
+        root = self.workspace / "out" / "scenarios"
+        found = sorted(root.glob("*/summary.json")) if root.is_dir() else []
+        return {path.parent.name: path.parent for path in found}
+
+    def v_scenarios(self, request: Request, session: Session) -> View:
+        rows = []
+        for name, folder in self._scenario_dirs().items():
+            summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+            rows.append({"id": name, **summary})
+        return View("scenarios.html", {"scenarios": rows}, target="scenarios")
+
+    def v_scenario(self, request: Request, session: Session) -> View:
+        name = request.path_params["name"]
+        folder = self._scenario_dirs().get(name)
+        if folder is None:
+            raise HTTPProblem(404, f"no scenario report '{name}' (run `paycascade scenario`)")
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        doc = (folder / "report.html").read_text(encoding="utf-8")
+        extra = {
+            "core_style": _between(doc, "<style>", "</style>"),
+            "core_body": _between(doc, "<body>", "</body>"),
+        }
+        data = {"id": name, "summary": summary}
+        return View("scenario.html", data, target=f"scenario:{name}", extra=extra)
 
     def _users_data(self) -> dict[str, Any]:
         return {
