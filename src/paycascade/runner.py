@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import pyarrow as pa
 
 from paycascade import __version__
 from paycascade.compliance.findings import Finding, findings_csv
@@ -624,28 +625,30 @@ def _record(
                 json.dumps(manifest),
             ],
         )
-        con.executemany(
-            "insert into ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [
-                    run_id,
-                    period.label,
-                    n,
-                    p.source,
-                    p.destination,
-                    p.npi,
-                    p.plan,
-                    p.component,
-                    p.kind,
-                    p.alignment,
-                    Decimal(p.amount_cents) / 100,
-                    p.explanation,
-                    p.plan_file,
-                    p.plan_line,
-                ]
-                for n, p in enumerate(computation.postings, start=1)
-            ],
+        postings = computation.postings
+        table = pa.table(
+            {
+                "run_id": pa.array([run_id] * len(postings), pa.string()),
+                "period": pa.array([period.label] * len(postings), pa.string()),
+                "posting": pa.array(range(1, len(postings) + 1), pa.int64()),
+                "source": pa.array([p.source for p in postings], pa.string()),
+                "destination": pa.array([p.destination for p in postings], pa.string()),
+                "npi": pa.array([p.npi for p in postings], pa.string()),
+                "plan": pa.array([p.plan for p in postings], pa.string()),
+                "component": pa.array([p.component for p in postings], pa.string()),
+                "kind": pa.array([p.kind for p in postings], pa.string()),
+                "alignment": pa.array([p.alignment for p in postings], pa.string()),
+                "amount": pa.array(
+                    [Decimal(p.amount_cents).scaleb(-2) for p in postings], pa.decimal128(18, 2)
+                ),
+                "explanation": pa.array([p.explanation for p in postings], pa.string()),
+                "plan_file": pa.array([p.plan_file for p in postings], pa.string()),
+                "plan_line": pa.array([p.plan_line for p in postings], pa.int32()),
+            }
         )
+        con.register("new_postings", table)
+        con.execute("insert into ledger select * from new_postings")
+        con.unregister("new_postings")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -146,15 +147,19 @@ def exclusion_findings(
     """Exclusion rates far above peers or own prior period; sharply shrinking denominators."""
     prior = prior or {}
     out: list[Finding] = []
+    # every eligible rate of a measure, sorted once: a physician's peers are all the others
+    rates: dict[str, list[Decimal]] = {}
+    for r in current:
+        if r.eligible >= MIN_ELIGIBLE:
+            rates.setdefault(r.measure, []).append(r.exclusion_rate)
+    for values in rates.values():
+        values.sort()
     for row in current:
         before = prior.get((row.npi, row.measure))
         if row.eligible >= MIN_ELIGIBLE:
-            peers = [
-                r.exclusion_rate
-                for r in current
-                if r.measure == row.measure and r.npi != row.npi and r.eligible >= MIN_ELIGIBLE
-            ]
             rate = row.exclusion_rate
+            everyone = rates[row.measure]
+            peers = len(everyone) - 1
             evidence: dict[str, object] = {
                 "measure": row.measure,
                 "exclusions": row.exclusions.normalize(),
@@ -162,9 +167,9 @@ def exclusion_findings(
                 "exclusion_rate": _r(rate),
             }
             reasons = []
-            if len(peers) >= MIN_PEERS:
-                mid = Decimal(median(peers))
-                evidence |= {"peer_median_rate": _r(mid), "peers": len(peers)}
+            if peers >= MIN_PEERS:
+                mid = _median_without(everyone, rate)
+                evidence |= {"peer_median_rate": _r(mid), "peers": peers}
                 if rate - mid >= EXCLUSION_POINTS and rate >= mid * EXCLUSION_RATIO:
                     reasons.append(f"peer median {_pts(mid)}%")
             if before is not None and before.eligible >= MIN_ELIGIBLE:
@@ -205,6 +210,22 @@ def exclusion_findings(
                     )
                 )
     return out
+
+
+def _median_without(ordered: Sequence[Decimal], own: Decimal) -> Decimal:
+    """The median of ``ordered`` (sorted) with one copy of ``own`` removed, in O(log n).
+
+    Same value as ``statistics.median`` of the list without that element: the middle one, or
+    the mean of the two middle ones."""
+    gone = bisect_left(ordered, own)
+
+    def at(j: int) -> Decimal:  # element j of the list without position ``gone``
+        return ordered[j] if j < gone else ordered[j + 1]
+
+    n = len(ordered) - 1
+    if n % 2:
+        return at(n // 2)
+    return (at(n // 2 - 1) + at(n // 2)) / 2
 
 
 def prior_label(current: str, labels: Sequence[str]) -> str | None:
