@@ -16,7 +16,7 @@ D = Decimal
 REPO = Path(__file__).resolve().parents[2]
 
 # The official layout: preamble, a header stacked over five lines, a DESCRIPTION column and an
-# end-of-file control line (rows copied from PPRRVU23_JAN.csv; descriptors shortened).
+# end-of-file control line (rows from PPRRVU23_JAN.csv; CPT descriptors, AMA copyright, replaced).
 OFFICIAL = """\
 ,,2023 National Physician Fee Schedule Relative Value File January Release,,,,,,,,,,,,,,,,,,,,,,,,,,,,
 ,,CPT codes and descriptions only are copyright 2022 American Medical Association.,,,,,,,,,,,,,,,,,,,,,,,,,,,,
@@ -27,12 +27,12 @@ OFFICIAL = """\
 ,,,,FOR,,,NON-FAC,,FACILITY ,,,,,,,,,,,,,,,,SUPERVISION OF,,IMAGING,FOR OPPS,FOR OPPS,FOR OPPS
 ,,,STATUS,MEDICARE ,WORK,NON-FAC,NA,FACILITY,NA,MP,NON-FACILITY,FACILITY,PCTC,GLOB,PRE,INTRA,POST,MULT,BILAT,ASST,CO-,TEAM,ENDO,CONV,DIAGNOSTIC,CALCULATION,FAMILY,PAYMENT,PAYMENT,PAYMENT
 HCPCS,MOD,DESCRIPTION,CODE,PAYMENT,RVU,PE RVU,INDICATOR,PE RVU,INDICATOR,RVU,TOTAL,TOTAL,IND,DAYS,OP,OP,OP,PROC,SURG,SURG,SURG,SURG,BASE,FACTOR,PROCEDURES,FLAG,INDICATOR,AMOUNT,AMOUNT,AMOUNT
-A2001,,"Innovamatrix ac, per sq cm",C,,0.00,0.00,,0.00,,0.00,0.00,0.00,9,XXX,0.00,0.00,0.00,9,9,9,9,9,,33.8872,09,0,99,0.00,0.00,0.00
-27447,,Total knee arthroplasty,A,,19.60,14.82,NA,14.82,,3.93,38.35,38.35,0,090,0.10,0.69,0.21,2,1,2,1,0,,33.8872,09,0,99,0.00,0.00,0.00
-71046,,X-ray exam chest 2 views,A,,0.22,0.77,,0.77,NA,0.02,1.01,1.01,1,XXX,0.00,0.00,0.00,0,0,0,0,0,,33.8872,09,0,99,2.61,2.61,0.05
-71046,TC,X-ray exam chest 2 views,A,,0.00,0.69,,0.69,NA,0.01,0.70,0.70,1,XXX,0.00,0.00,0.00,0,0,0,0,0,,33.8872,01,0,99,2.53,2.53,0.04
-71046,26,X-ray exam chest 2 views,A,,0.22,0.08,,0.08,,0.01,0.31,0.31,1,XXX,0.00,0.00,0.00,0,0,0,0,0,,33.8872,09,0,99,0.00,0.00,0.00
-99213,,Office o/p est low 20 min,A,,1.30,1.28,,0.55,,0.10,2.68,1.95,0,XXX,0.00,0.00,0.00,0,0,0,0,0,,33.8872,09,0,99,0.00,0.00,0.00
+A2001,,"(descriptor omitted, AMA copyright)",C,,0.00,0.00,,0.00,,0.00,0.00,0.00,9,XXX,0.00,0.00,0.00,9,9,9,9,9,,33.8872,09,0,99,0.00,0.00,0.00
+27447,,(descriptor omitted),A,,19.60,14.82,NA,14.82,,3.93,38.35,38.35,0,090,0.10,0.69,0.21,2,1,2,1,0,,33.8872,09,0,99,0.00,0.00,0.00
+71046,,(descriptor omitted),A,,0.22,0.77,,0.77,NA,0.02,1.01,1.01,1,XXX,0.00,0.00,0.00,0,0,0,0,0,,33.8872,09,0,99,2.61,2.61,0.05
+71046,TC,(descriptor omitted),A,,0.00,0.69,,0.69,NA,0.01,0.70,0.70,1,XXX,0.00,0.00,0.00,0,0,0,0,0,,33.8872,01,0,99,2.53,2.53,0.04
+71046,26,(descriptor omitted),A,,0.22,0.08,,0.08,,0.01,0.31,0.31,1,XXX,0.00,0.00,0.00,0,0,0,0,0,,33.8872,09,0,99,0.00,0.00,0.00
+99213,,(descriptor omitted),A,,1.30,1.28,,0.55,,0.10,2.68,1.95,0,XXX,0.00,0.00,0.00,0,0,0,0,0,,33.8872,09,0,99,0.00,0.00,0.00
 \x1a
 """
 
