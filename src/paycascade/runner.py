@@ -533,7 +533,10 @@ def _write_outputs(
         ),
         "findings.csv": findings_csv(review.findings if review is not None else []),
         "statements.json": json.dumps(
-            _details(run_id, period, loaded, outcome, review), indent=1, sort_keys=True
+            # compact, so the C encoder does it (an indent forces the pure-Python one)
+            _details(run_id, period, loaded, outcome, review),
+            sort_keys=True,
+            separators=(",", ":"),
         ).encode("utf-8"),
         "run.json": json.dumps(outcome.manifest, indent=2, sort_keys=True).encode("utf-8"),
     }
