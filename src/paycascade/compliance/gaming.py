@@ -23,7 +23,6 @@ from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from statistics import median
 
 from paycascade.compliance.findings import Finding, finding
 
@@ -75,21 +74,25 @@ class EmShare:
 def em_findings(rows: Sequence[EmShare]) -> list[Finding]:
     """Level-5 share far above peers (GAMING_EM_LEVEL_PEERS) or own history (…_HISTORY)."""
     out: list[Finding] = []
+    # every qualifying level-5 share of a specialty, sorted once: the peers are all the others
+    shares: dict[str, list[Decimal]] = {}
+    for r in rows:
+        if r.visits >= MIN_VISITS:
+            shares.setdefault(r.specialty, []).append(r.share)
+    for values in shares.values():
+        values.sort()
     for row in rows:
         if row.visits < MIN_VISITS:
             continue
-        peers = [
-            r.share
-            for r in rows
-            if r.npi != row.npi and r.specialty == row.specialty and r.visits >= MIN_VISITS
-        ]
+        everyone = shares[row.specialty]
+        peers = len(everyone) - 1
         evidence = {
             "level5_visits": row.level5,
             "office_em_visits": row.visits,
             "level5_share": _r(row.share),
         }
-        if len(peers) >= MIN_PEERS:
-            mid = Decimal(median(peers))
+        if peers >= MIN_PEERS:
+            mid = _median_without(everyone, row.share)
             if row.share - mid >= EM_PEER_POINTS and row.share >= mid * EM_PEER_RATIO:
                 out.append(
                     finding(
@@ -98,8 +101,8 @@ def em_findings(rows: Sequence[EmShare]) -> list[Finding]:
                         "physician",
                         row.npi,
                         f"level-5 share of office E/M visits {_pts(row.share)}% against a "
-                        f"{row.specialty} peer median of {_pts(mid)}% ({len(peers)} peers)",
-                        {**evidence, "peer_median_share": _r(mid), "peers": len(peers)},
+                        f"{row.specialty} peer median of {_pts(mid)}% ({peers} peers)",
+                        {**evidence, "peer_median_share": _r(mid), "peers": peers},
                     )
                 )
         if row.history_visits >= MIN_VISITS:
