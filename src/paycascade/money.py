@@ -67,6 +67,17 @@ def fmt_decimal(value: Decimal, places: int = 2) -> str:
     return f"{value.quantize(q, rounding=ROUND_HALF_UP):,.{places}f}"
 
 
+def fmt_quantity(value: Decimal) -> str:
+    """A quantity exactly as computed, at least two decimals: ``10,432.10``, ``1,234.5678``.
+
+    Used for wRVUs and prorated bounds in explanations, so the printed numbers multiply out to
+    the posted amount."""
+    exact = value.normalize()
+    exponent = exact.as_tuple().exponent
+    places = max(2, -exponent) if isinstance(exponent, int) else 2
+    return f"{value:,.{places}f}"
+
+
 def fmt_rate(value: Decimal) -> str:
     """A money rate without trailing noise: ``$52.00``."""
     return "$" + fmt_decimal(value, 2)

@@ -20,8 +20,10 @@ class Period:
 
     @property
     def year_days(self) -> int:
-        """Days in the calendar year the period starts in: the basis of annual proration."""
-        return 366 if calendar.isleap(self.start.year) else 365
+        """The basis of annual proration: the days of the year that starts on the period's first
+        day (365 or 366).  So a full calendar year or a full fiscal year (July–June, including a
+        February 29 or not) pays exactly the annual amount."""
+        return (add_months(self.start, 12) - self.start).days
 
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
@@ -75,33 +77,37 @@ def overlap_days(a_start: date, a_end: date, b_start: date | None, b_end: date |
     return max(0, (end - start).days + 1)
 
 
+RESET_MONTHS = {"annual": 12, "quarterly": 3, "monthly": 1}
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the last day of the month when that day does not exist)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def window_starts(period: Period, reset: str) -> list[date]:
-    """Start dates of tier-reset windows (monthly / quarterly / annual) inside the period."""
-    if reset == "annual":
-        step_months = 12
-    elif reset == "quarterly":
-        step_months = 3
-    else:
-        step_months = 1
+    """Start dates of the tier-reset windows inside the period.
+
+    Windows are anchored on the period's first day (the plan year): an annual window is the year
+    from it, quarterly and monthly windows follow on from it.  A calendar-year period has
+    calendar quarters and months; a July–June fiscal year has one annual window and quarters
+    from July."""
+    step = RESET_MONTHS.get(reset, 1)
     starts: list[date] = []
-    day = date(period.start.year, 1, 1)
-    while day <= period.end:
-        if day >= period.start:
-            starts.append(day)
-        month = day.month - 1 + step_months
-        day = date(day.year + month // 12, month % 12 + 1, 1)
-    if not starts or starts[0] != period.start:
-        starts.insert(0, period.start)
+    k = 0
+    while (day := add_months(period.start, k * step)) <= period.end:
+        starts.append(day)
+        k += 1
     return starts
 
 
+def full_window(start: date, reset: str) -> tuple[date, date]:
+    """The whole reset window that begins on ``start`` (it may run past the period)."""
+    return start, add_months(start, RESET_MONTHS.get(reset, 1)) - timedelta(days=1)
+
+
 def window_end(start: date, reset: str, period: Period) -> date:
-    months = {"annual": 12, "quarterly": 3}.get(reset, 1)
-    anchor_month = start.month - 1
-    if reset == "annual":
-        nxt = date(start.year + 1, 1, 1)
-    else:
-        aligned = anchor_month - (anchor_month % months)
-        month = aligned + months
-        nxt = date(start.year + month // 12, month % 12 + 1, 1)
-    return min(nxt - timedelta(days=1), period.end)
+    """The last day of the window starting on ``start`` that lies in the period."""
+    return min(full_window(start, reset)[1], period.end)

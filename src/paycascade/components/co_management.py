@@ -107,7 +107,7 @@ class CoManagement(Spec):
             text = f"{up_to}; no service-line scorecard for your specialty: nothing earned"
             return self.pay(frame, p, seg, 0, text, inputs, kind="co_management_incentive")
         credited = min(max(score.composite, ZERO), ONE)
-        cents = frame.cents(maximum * credited)
+        cents = frame.cents(Decimal(frame.cents(maximum)) / 100 * credited)
         capped = " (credited at most 1)" if score.composite > ONE else ""
         text = (
             f"{up_to} × score {score.composite}{capped} = {fmt_cents(cents)}; {score.explanation}"

@@ -18,7 +18,7 @@ from typing import Any
 
 from paycascade.components.common import FTE_BASES, prorated_annual, whole_period
 from paycascade.ledger import Posting
-from paycascade.money import ZERO, fmt_cents
+from paycascade.money import ZERO, allocate, fmt_cents
 from paycascade.plans.model import Frame, Spec
 from paycascade.plans.params import Dated, Reader
 from paycascade.plans.yamlpos import PosDict, PosList
@@ -159,7 +159,13 @@ class Band(Spec):
                     kind="band_adjustment",
                 )
             )
-            paid[-1][i] += adjustment
+            # spread over the segments in proportion to what each paid, so no segment's
+            # result turns negative for the components that read it (a withhold, a %)
+            weights = [max(paid[s.index][i], 0) for s in frame.segments]
+            if not any(weights):
+                weights = [1] * len(frame.segments)
+            for s, part in zip(frame.segments, allocate(adjustment, weights), strict=True):
+                paid[s.index][i] += part
         self.record(frame, paid)
         return postings
 

@@ -22,20 +22,9 @@ from typing import Any
 from paycascade.components.common import FTE_BASES, prorated_annual, ref_list, whole_period
 from paycascade.ledger import SYSTEM_COMPENSATION, Posting, physician_account
 from paycascade.money import ZERO, fmt_cents
+from paycascade.periods import add_months
 from paycascade.plans.model import Frame, Physician, Spec
 from paycascade.plans.params import Dated, Reader
-
-
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, d))
-        except ValueError:
-            continue
-    return date(year, month, 28)
 
 
 @dataclass(frozen=True)

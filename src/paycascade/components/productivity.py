@@ -19,21 +19,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from paycascade.components.common import FTE_BASES, fte_of
 from paycascade.ledger import Posting
-from paycascade.money import ONE, ZERO, fmt_cents, fmt_decimal, fmt_pct, fmt_rate
-from paycascade.periods import overlap_days, window_end, window_starts
+from paycascade.money import ONE, ZERO, fmt_cents, fmt_pct, fmt_quantity, fmt_rate
+from paycascade.periods import full_window, overlap_days, window_end, window_starts
 from paycascade.plans.model import Frame, Physician, Segment, Spec
 from paycascade.plans.params import Dated, Reader
 from paycascade.plans.yamlpos import PosDict, PosList
 
 METHODS = ("flat", "tiered_marginal", "tiered_cliff", "threshold")
 RESETS = ("annual", "quarterly", "monthly")
-_WINDOW_SHARE = {"annual": ONE, "quarterly": Decimal(1) / 4, "monthly": Decimal(1) / 12}
+_WINDOWS_PER_YEAR = {"annual": 1, "quarterly": 4, "monthly": 12}
+#: Prorated tier bounds and thresholds are kept to 8 decimal places (half even): exact for the
+#: usual cases (6,000 ÷ 12 = 500), and a declared, deterministic rounding for the rest.
+BOUND_PLACES = Decimal("0.00000001")
+
+
+@dataclass(frozen=True)
+class Scale:
+    """FTE × employed days ÷ (days in the window × windows per year), applied to a bound."""
+
+    numerator: Decimal
+    denominator: Decimal
+
+    def apply(self, value: Decimal) -> Decimal:
+        return (value * self.numerator / self.denominator).quantize(BOUND_PLACES, ROUND_HALF_EVEN)
+
+    def __str__(self) -> str:
+        return f"{self.numerator.normalize():f}/{self.denominator.normalize():f}"
 
 
 @dataclass(frozen=True)
@@ -125,38 +142,41 @@ class Productivity(Spec):
                 cumulative += w
         return pieces
 
-    def _scale(self, frame: Frame, p: Physician, ws: date, we: date) -> Decimal:
-        full_start, full_end = _full_window(ws, self.tier_reset)
+    def _scale(self, frame: Frame, p: Physician, ws: date, we: date) -> Scale:
+        full_start, full_end = full_window(ws, self.tier_reset)
         full_days = (full_end - full_start).days + 1
         employed = overlap_days(ws, we, p.start_date, p.end_date)
-        return fte_of(p, self.fte_basis) * _WINDOW_SHARE[self.tier_reset] * employed / full_days
+        return Scale(
+            fte_of(p, self.fte_basis) * employed,
+            Decimal(full_days * _WINDOWS_PER_YEAR[self.tier_reset]),
+        )
 
     def _price(
-        self, seg: Segment, start: Decimal, w: Decimal, window_total: Decimal, scale: Decimal
+        self, seg: Segment, start: Decimal, w: Decimal, window_total: Decimal, scale: Scale
     ) -> tuple[Decimal, str]:
         day = seg.start
         if self.method == "flat":
             assert self.conversion_factor is not None
             cf = self.conversion_factor.at(day).value
-            return w * cf, f"{fmt_decimal(w)} wRVU × {fmt_rate(cf)}"
+            return w * cf, f"{fmt_quantity(w)} wRVU × {fmt_rate(cf)}"
         if self.method == "threshold":
             assert self.conversion_factor is not None and self.threshold is not None
             cf = self.conversion_factor.at(day).value
-            limit = self.threshold.at(day).value * scale
+            limit = scale.apply(self.threshold.at(day).value)
             above = max(ZERO, start + w - max(start, limit))
             return above * cf, (
-                f"{fmt_decimal(above)} wRVU above the {fmt_decimal(limit)} threshold "
-                f"(of {fmt_decimal(w)}) × {fmt_rate(cf)}"
+                f"{fmt_quantity(above)} wRVU above the {fmt_quantity(limit)} threshold "
+                f"(of {fmt_quantity(w)}) × {fmt_rate(cf)}"
             )
         assert self.tiers is not None
         tiers = self.tiers.at(day).value
         if self.method == "tiered_cliff":
             index = _tier_index(tiers, window_total, scale)
             rate = tiers[index].rate
-            bound = "" if index == 0 else f" (> {fmt_decimal(_bound(tiers[index - 1], scale))})"
+            bound = "" if index == 0 else f" (> {fmt_quantity(_bound(tiers[index - 1], scale))})"
             return w * rate, (
-                f"{fmt_decimal(w)} wRVU × {fmt_rate(rate)} (tier {index + 1} reached at "
-                f"{fmt_decimal(window_total)} wRVU{bound}, all wRVU at that rate)"
+                f"{fmt_quantity(w)} wRVU × {fmt_rate(rate)} (tier {index + 1} reached at "
+                f"{fmt_quantity(window_total)} wRVU{bound}, all wRVU at that rate)"
             )
         return _marginal(tiers, start, w, scale)
 
@@ -170,7 +190,7 @@ class Productivity(Spec):
         paid_cents = frame.cents(gross_amount * share)
         own = sum((pc.own for pc in pieces), ZERO)
         app = sum((pc.app for pc in pieces), ZERO)
-        texts = [pc.text for pc in pieces] or [f"{fmt_decimal(ZERO)} wRVU"]
+        texts = [pc.text for pc in pieces] or [f"{fmt_quantity(ZERO)} wRVU"]
         expression = " + ".join(texts)
         if len(texts) > 1:
             expression = f"({expression})"
@@ -178,7 +198,7 @@ class Productivity(Spec):
             expression += f" × {fmt_pct(share)}"
         explanation = f"{expression} = {fmt_cents(paid_cents)}"
         if app:
-            explanation += f" (incl. {fmt_decimal(app)} wRVU APP supervision credit)"
+            explanation += f" (incl. {fmt_quantity(app)} wRVU APP supervision credit)"
         inputs = {
             "wrvu": str(own),
             "app_supervision_wrvu": str(app),
@@ -209,27 +229,27 @@ class _Piece:
     app: Decimal
     amount: Decimal
     text: str
-    scale: Decimal
+    scale: Scale
 
     @property
     def wrvu(self) -> Decimal:
         return self.own + self.app
 
 
-def _bound(tier: Tier, scale: Decimal) -> Decimal:
+def _bound(tier: Tier, scale: Scale) -> Decimal:
     assert tier.up_to is not None
-    return tier.up_to * scale
+    return scale.apply(tier.up_to)
 
 
-def _tier_index(tiers: Sequence[Tier], total: Decimal, scale: Decimal) -> int:
+def _tier_index(tiers: Sequence[Tier], total: Decimal, scale: Scale) -> int:
     for index, tier in enumerate(tiers):
-        if tier.up_to is None or total <= tier.up_to * scale:
+        if tier.up_to is None or total <= scale.apply(tier.up_to):
             return index
     return len(tiers) - 1
 
 
 def _marginal(
-    tiers: Sequence[Tier], start: Decimal, w: Decimal, scale: Decimal
+    tiers: Sequence[Tier], start: Decimal, w: Decimal, scale: Scale
 ) -> tuple[Decimal, str]:
     """Price the wRVUs from position ``start`` to ``start + w`` tier by tier."""
     amount = ZERO
@@ -237,29 +257,18 @@ def _marginal(
     lower = ZERO
     end = start + w
     for tier in tiers:
-        upper = None if tier.up_to is None else tier.up_to * scale
+        upper = None if tier.up_to is None else scale.apply(tier.up_to)
         lo = max(start, lower)
         hi = end if upper is None else min(end, upper)
         if hi > lo:
             amount += (hi - lo) * tier.rate
-            parts.append(f"{fmt_decimal(hi - lo)} wRVU × {fmt_rate(tier.rate)}")
+            parts.append(f"{fmt_quantity(hi - lo)} wRVU × {fmt_rate(tier.rate)}")
         if upper is None:
             break
         lower = upper
     if not parts:
-        parts.append(f"{fmt_decimal(ZERO)} wRVU")
+        parts.append(f"{fmt_quantity(ZERO)} wRVU")
     return amount, " + ".join(parts)
-
-
-def _full_window(ws: date, reset: str) -> tuple[date, date]:
-    if reset == "annual":
-        return date(ws.year, 1, 1), date(ws.year, 12, 31)
-    months = 3 if reset == "quarterly" else 1
-    first_month = ws.month - (ws.month - 1) % months
-    start = date(ws.year, first_month, 1)
-    month = first_month - 1 + months
-    nxt = date(ws.year + month // 12, month % 12 + 1, 1)
-    return start, nxt - timedelta(days=1)
 
 
 # -- parsing ----------------------------------------------------------------------------

@@ -62,7 +62,8 @@ class QualityIncentive(Spec):
                 credited = min(score.composite, self.cap)
                 if self.gate is not None and score.composite < self.gate:
                     credited = ZERO
-                cents = frame.cents(maximum * credited)
+                # the maximum is rounded to the cent first, as the explanation shows it
+                cents = frame.cents(Decimal(frame.cents(maximum)) / 100 * credited)
                 row.append(cents)
                 gate_text = ""
                 if self.gate is not None and score.composite < self.gate:
@@ -89,7 +90,7 @@ class QualityIncentive(Spec):
         p = frame.physicians[i]
         if self.percent is not None:
             entry = self.percent.at(seg.start)
-            base = Decimal(basis[i]) / 100
+            base = Decimal(max(basis[i], 0)) / 100  # a reduction earns no incentive
             maximum = base * entry.value
             text = f"{fmt_pct(entry.value)} × {fmt_cents(basis[i])} ({' + '.join(self.of)}) = {fmt_cents(frame.cents(maximum))}"
             return (
@@ -118,7 +119,8 @@ def parse(r: Reader, base: dict[str, Any]) -> QualityIncentive | None:
     amount = r.dated_number("amount", required=False, minimum=ZERO)
     percent = r.dated_number("percent", required=False, minimum=ZERO)
     of = ref_list(r, "of", required=percent is not None)
-    cap = r.number("cap", default=ONE, minimum=ZERO) or ONE
+    cap_value = r.number("cap", default=ONE, minimum=ZERO)
+    cap = ONE if cap_value is None else cap_value
     gate = r.number("gate", minimum=ZERO)
     fte_basis = r.choice("fte_basis", FTE_BASES, "total")
     r.unknown_keys(

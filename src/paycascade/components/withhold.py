@@ -83,7 +83,7 @@ class Withhold(Spec):
             basis = frame.basis(self.of, seg)
             row = [0] * n
             for i, p in enumerate(frame.physicians):
-                if basis[i] == 0:
+                if basis[i] <= 0:  # nothing to withhold from (a reduction is not pay)
                     continue
                 cents = frame.cents(Decimal(basis[i]) / 100 * entry.value)
                 row[i] = -cents

@@ -199,7 +199,8 @@ def _scorecards(r: Reader) -> dict[str, Scorecard]:
 
 def _scorecard(r: Reader, card_id: str, line: int) -> Scorecard | None:
     fallback = r.choice("fallback", ("group", "neutral", "none"), "none")
-    neutral = r.number("neutral_score", default=Decimal("0.5"), minimum=ZERO) or ZERO
+    neutral_value = r.number("neutral_score", default=Decimal("0.5"), minimum=ZERO)
+    neutral = Decimal("0.5") if neutral_value is None else neutral_value
     shrinkage = r.choice("shrinkage", ("none", "empirical_bayes"), "none")
     raw = r.raw("measures")
     r.unknown_keys({"fallback", "neutral_score", "shrinkage", "measures", "source", "note"})
@@ -285,8 +286,8 @@ def _measure(r: Reader, line: int) -> Measure | None:
         threshold=threshold,
         target=target,
         stretch=stretch,
-        stretch_points=stretch_points or ONE,
-        min_denominator=minimum or ONE,
+        stretch_points=ONE if stretch_points is None else stretch_points,
+        min_denominator=ONE if minimum is None else minimum,
         line=line,
         source=r.text("source"),
     )

@@ -204,10 +204,12 @@ class Reader:
         if (
             isinstance(value, PosList)
             and value
-            and all(isinstance(v, PosDict) and "from" in v for v in value)
+            and all(isinstance(v, PosDict) for v in value)
+            and any("from" in v for v in value)
         ):
             return self._dated_list(key, value, convert)
         if isinstance(value, PosDict) and "value" in value:
+            self._unknown_entry_keys(key, value, {"value", "source"})
             converted = convert(value["value"], value.line_of("value"))
             if converted is None:
                 return None
@@ -226,7 +228,14 @@ class Reader:
         ok = True
         for index, item in enumerate(items):
             item_line = items.line_of(index)
+            self._unknown_entry_keys(key, item, {"from", "value", "source"})
             effective = item.get("from")
+            if effective is None:
+                self.diags.add(
+                    self.file, item_line, f"{self.where}: '{key}' entry has no 'from' date"
+                )
+                ok = False
+                continue
             if not isinstance(effective, date):
                 self.diags.add(
                     self.file,
@@ -239,11 +248,6 @@ class Reader:
                 self.diags.add(self.file, item_line, f"{self.where}: '{key}' entry has no 'value'")
                 ok = False
                 continue
-            unknown = set(item) - {"from", "value", "source"}
-            for name in sorted(unknown):
-                self.diags.add(
-                    self.file, item.line_of(name), f"{self.where}: unknown key '{name}' in '{key}'"
-                )
             converted = convert(item["value"], item.line_of("value"))
             if converted is None:
                 ok = False
@@ -267,6 +271,21 @@ class Reader:
         if not ok or not entries:
             return None
         return Dated(key, self.file, tuple(entries))
+
+    def _unknown_entry_keys(self, key: str, entry: PosDict, allowed: set[str]) -> None:
+        """Keys of a ``{from:, value:, source:}`` entry that mean nothing (often a misspelling)."""
+        for name in sorted(set(entry) - allowed):
+            hint = _closest(name, allowed)
+            extra = (
+                f" (did you mean '{hint}'?)"
+                if hint
+                else f" (allowed: {', '.join(sorted(allowed))})"
+            )
+            self.diags.add(
+                self.file,
+                entry.line_of(name),
+                f"{self.where}: unknown key '{name}' in '{key}'{extra}",
+            )
 
     def unknown_keys(self, allowed: Iterable[str]) -> None:
         allowed_set = set(allowed)

@@ -350,10 +350,10 @@ class Scorecard:
         if composite is not None:
             used = [s for s in scores if s.counted]
             parts = " + ".join(
-                f"{fmt_decimal(s.weight, 0)}×{(s.points or ZERO).normalize():f}" for s in used
+                f"{s.weight.normalize():f}×{(s.points or ZERO).normalize():f}" for s in used
             )
             weight = sum((s.weight for s in used), ZERO)
-            text = f"composite = ({parts}) ÷ {fmt_decimal(weight, 0)} = {composite}"
+            text = f"composite = ({parts}) ÷ {weight.normalize():f} = {composite}"
             return ScoreResult(self.id, composite, "individual", tuple(scores), text)
         if self.fallback == "group":
             group_scores = self._measure_scores(group_totals.get(physician.group, {}))
