@@ -30,6 +30,13 @@ def _fail(exc: PaycascadeError) -> None:
     sys.exit(1)
 
 
+def _reason(exc: Exception) -> str:
+    """An OS or parse error in a few words, without the traceback."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def _progress(message: str) -> None:
     click.echo(f"… {message}", err=True)
 
@@ -131,12 +138,20 @@ def statement(
             if run_id is None
             else f"run '{run_id}' not found in {workspace / 'out'}"
         )
-    details = json.loads((folder / "statements.json").read_text(encoding="utf-8"))
+    try:
+        details = json.loads((folder / "statements.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(
+            f"cannot read {folder / 'statements.json'}: {_reason(exc)}; run again"
+        ) from exc
     if npi not in details:
         raise click.ClickException(f"NPI {npi} has no statement in run {folder.name}")
     text = render_statement(details[npi], fmt)
     if out_file is not None:
-        out_file.write_text(text, encoding="utf-8")
+        try:
+            out_file.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {out_file}: {_reason(exc)}") from exc
         click.echo(f"wrote {out_file}", err=True)
     else:
         click.echo(text, nl=False)

@@ -325,7 +325,7 @@ def _read_parquet(ctx: _Context, state: _TableState) -> None:
             ctx.diags.add(
                 sf.display,
                 None,
-                f"cannot be read as Parquet: {_first_line(exc)}",
+                f"cannot be read as Parquet: {_duck_reason(exc, sf)}",
                 code="unreadable",
             )
             continue
@@ -481,11 +481,29 @@ def _read_csv(ctx: _Context, state: _TableState, sf: SourceFile, tmp: str) -> bo
                 rejects_scan = {lit(rej_scan)}, rejects_table = {lit(rej_err)})""",
         )
     except duckdb.Error as exc:
-        ctx.diags.add(
-            sf.display, None, f"cannot be read as CSV: {_first_line(exc)}", code="unreadable"
-        )
+        mixed = _mixed_line_ending(sf.path)
+        if mixed is not None:
+            line, ending, first = mixed
+            ctx.diags.add(
+                sf.display,
+                line,
+                f"cannot be read as CSV: this line ends with {ending} but the lines before it "
+                f"end with {first}; save the file with one kind of line ending",
+                code="unreadable",
+            )
+        else:
+            ctx.diags.add(
+                sf.display, None, f"cannot be read as CSV: {_first_line(exc)}", code="unreadable"
+            )
         return False
     state.file_columns[sf.display] = [n for n in names if "__" not in n]
+    # DuckDB reports a short row once per missing column ("found 2", then "found 3"): keep one
+    # problem per row, the first
+    run(
+        con,
+        f"""DELETE FROM {q(rej_err)} WHERE rowid NOT IN (SELECT arg_min(rowid, column_idx)
+            FROM {q(rej_err)} GROUP BY line)""",
+    )
     n_rejects = run(con, f"SELECT count(*) FROM {q(rej_err)}")[0][0]
     if n_rejects:
         emit_problems(
@@ -519,6 +537,30 @@ def _read_csv(ctx: _Context, state: _TableState, sf: SourceFile, tmp: str) -> bo
     run(con, f"DROP TABLE IF EXISTS {q(rej_err)}")
     run(con, f"DROP TABLE IF EXISTS {q(rej_scan)}")
     return True
+
+
+def _mixed_line_ending(path: Path) -> tuple[int, str, str] | None:
+    """The first line whose ending (CRLF or LF) differs from the first line's, streaming.
+
+    DuckDB refuses such a file as a whole ("the CSV parser state machine reached an invalid
+    state"); this names the line.  Returns (line, its ending, the first ending) or None."""
+    names = {True: "CRLF (Windows)", False: "LF"}
+    first: bool | None = None
+    line = 0
+    previous = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 22):
+            start = 0
+            while (i := chunk.find(b"\n", start)) >= 0:
+                line += 1
+                crlf = chunk[i - 1 : i] == b"\r" if i > 0 else previous == b"\r"
+                if first is None:
+                    first = crlf
+                elif crlf != first:
+                    return line, names[crlf], names[first]
+                start = i + 1
+            previous = chunk[-1:]
+    return None
 
 
 def _fix_row_numbers(
@@ -1185,3 +1227,9 @@ def _collect_known_npis(ctx: _Context, state: _TableState) -> None:
 def _first_line(exc: BaseException) -> str:
     lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
     return lines[0].strip() if lines else type(exc).__name__
+
+
+def _duck_reason(exc: BaseException, sf: SourceFile) -> str:
+    """A DuckDB error in the user's terms: no error class, the file as diagnostics name it."""
+    text = _first_line(exc).removeprefix("Invalid Input Error: ").removeprefix("IO Error: ")
+    return text.replace(f"'{sf.path}'", sf.display).replace(str(sf.path), sf.display)

@@ -34,6 +34,7 @@ from paycascade.diagnostics import Diagnostics, PaycascadeError
 from paycascade.engine import Computation, bucket_starts, compute
 from paycascade.ledger import LEDGER_COLUMNS, ledger_rows
 from paycascade.periods import Period, parse_period
+from paycascade.pipelines.duck import ROW_CAP
 from paycascade.plans.loader import Plan, load_plans
 from paycascade.plans.model import Physician, PlanData
 from paycascade.statements import (
@@ -217,17 +218,16 @@ def _physicians(
                {col("pass_through_authorized", "false")}
         from stg_physicians order by npi
     """
+    hint = ", ".join(sorted(plans)) or "none loaded"
+    broken = sorted({d.file for d in diags.errors if d.file.startswith("plans/")})
+    if broken:
+        hint += f"; not loaded because of errors: {', '.join(broken)}"
+    unknown: dict[str, list[tuple[int, str]]] = {}  # file -> (row, plan), capped as ingest does
     physicians = []
     for row in con.execute(query).fetchall():
         npi, name, specialty, plan, fte, cfte, start, end, group, ptype, rownum, file, auth = row
         if plan not in plans:
-            hint = ", ".join(sorted(plans)) or "none loaded"
-            diags.add(
-                str(file),
-                int(rownum or 0) or None,
-                f"unknown plan '{plan}' (plans: {hint})",
-                column="plan",
-            )
+            unknown.setdefault(str(file), []).append((int(rownum or 0), str(plan)))
             continue
         physicians.append(
             Physician(
@@ -245,6 +245,14 @@ def _physicians(
                 pass_through_authorized=bool(auth),
             )
         )
+    for file, places in unknown.items():
+        places.sort()
+        for rownum, plan in places[:ROW_CAP]:
+            message = f"unknown plan '{plan}' (plans: {hint})"
+            diags.add(file, rownum or None, message, column="plan")
+        if len(places) > ROW_CAP:
+            more = f"… and {len(places) - ROW_CAP} more rows with the same problem"
+            diags.add(file, places[ROW_CAP][0] or None, more, column="plan")
     return physicians
 
 
@@ -425,7 +433,11 @@ def run(
         progress("writing results")
         t3 = time.perf_counter()
         out_dir = _write_outputs(ws, period, loaded, outcome, review)
-        _record(ws, outcome.run_id, period, out_dir, outcome.computation, outcome.manifest)
+        try:
+            _record(ws, outcome.run_id, period, out_dir, outcome.computation, outcome.manifest)
+        except (OSError, duckdb.Error) as exc:
+            shutil.rmtree(out_dir, ignore_errors=True)  # a run is written and recorded, or not
+            raise _write_error(ws, ws.state_dir / DB_FILE, exc) from exc
         outcome.timings["write"] = time.perf_counter() - t3
     finally:
         loaded.con.close()
@@ -512,12 +524,8 @@ def _write_outputs(
 
     run_id, computation = outcome.run_id, outcome.computation
     out_root = ws.out_dir
-    out_root.mkdir(parents=True, exist_ok=True)
     final = out_root / run_id
     staging = out_root / f".{run_id}.tmp-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir()
     files = {
         "ledger.csv": _csv_bytes(
             LEDGER_COLUMNS, ledger_rows(run_id, period.label, computation.postings)
@@ -541,15 +549,34 @@ def _write_outputs(
         "run.json": json.dumps(outcome.manifest, indent=2, sort_keys=True).encode("utf-8"),
     }
     try:
+        out_root.mkdir(parents=True, exist_ok=True)
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir()
         for name, content in files.items():
             (staging / name).write_bytes(content)
         if final.exists():
             shutil.rmtree(final)
         staging.rename(final)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise _write_error(ws, out_root, exc) from exc
         raise
     return final
+
+
+def _write_error(ws: Workspace, path: Path, exc: OSError | duckdb.Error) -> PaycascadeError:
+    """A run that cannot be written or recorded: where, and why, as a problem, not a traceback."""
+    if isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+        if exc.filename is not None and Path(exc.filename) != path:
+            reason += f": {ws.display(Path(exc.filename))}"
+    else:
+        reason = str(exc).splitlines()[0]
+    diags = Diagnostics()
+    diags.add(ws.display(path), None, f"cannot write the run: {reason}", code="write")
+    return PaycascadeError(diags)
 
 
 def _details(

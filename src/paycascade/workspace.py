@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from paycascade.diagnostics import Diagnostics
 from paycascade.money import RoundingMode
+from paycascade.tables import TABLES
 
 CONFIG = "paycascade.toml"
 _SECTIONS = {"organization", "run", "rounding", "reference", "tables"}
+_KEYS = {"organization": {"name"}, "run": {"period"}, "rounding": {"mode"}, "reference": {"pfs"}}
+_TABLE_NAMES = {spec.name for spec in TABLES}
 
 
 @dataclass(frozen=True)
@@ -49,8 +55,11 @@ def load_workspace(root: Path, diags: Diagnostics) -> Workspace | None:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        diags.add(CONFIG, line, f"malformed TOML: {getattr(exc, 'msg', exc)}")
+        # Python < 3.14 gives the position only inside the message: "… (at line 3, column 9)"
+        found = re.search(r"^(.*?)\s*\(at line (\d+), column \d+\)$", str(exc))
+        line = getattr(exc, "lineno", None) or (int(found.group(2)) if found else None)
+        message = getattr(exc, "msg", None) or (found.group(1) if found else str(exc))
+        diags.add(CONFIG, line, f"malformed TOML: {message}")
         return None
     except UnicodeDecodeError:
         diags.add(CONFIG, None, "not a UTF-8 text file")
@@ -63,11 +72,30 @@ def load_workspace(root: Path, diags: Diagnostics) -> Workspace | None:
                 lines.get(key),
                 f"unknown section [{key}]; known: {', '.join(sorted(_SECTIONS))}",
             )
-    org = data.get("organization", {})
-    run = data.get("run", {})
-    rounding = data.get("rounding", {})
-    reference = data.get("reference", {})
-    tables = data.get("tables", {})
+    sections: dict[str, dict[str, Any]] = {}
+    for name in sorted(_SECTIONS):
+        value = data.get(name, {})
+        if not isinstance(value, dict):
+            message = (
+                "[tables] must map table names to paths"
+                if name == "tables"
+                else f"{name} must be a section [{name}], not a value"
+            )
+            diags.add(CONFIG, lines.get(name), message)
+            value = {}
+        sections[name] = value
+        known = _TABLE_NAMES if name == "tables" else _KEYS.get(name, set())
+        for key in value:
+            if key not in known:
+                hint = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.75)
+                extra = (
+                    f"did you mean '{hint[0]}'?" if hint else f"known: {', '.join(sorted(known))}"
+                )
+                what = "table" if name == "tables" else "key"
+                diags.add(CONFIG, lines.get(key), f"unknown {what} '{key}' in [{name}] ({extra})")
+    org, run = sections["organization"], sections["run"]
+    rounding, reference = sections["rounding"], sections["reference"]
+    tables = sections["tables"]
     mode = rounding.get("mode", "half_up")
     if mode not in ("half_up", "half_even"):
         diags.add(
@@ -80,9 +108,6 @@ def load_workspace(root: Path, diags: Diagnostics) -> Workspace | None:
         pfs_path = Path(str(pfs)) if Path(str(pfs)).is_absolute() else root.resolve() / str(pfs)
         if not pfs_path.is_file():
             diags.add(CONFIG, lines.get("pfs"), f"[reference] pfs file not found: {pfs}")
-    if not isinstance(tables, dict):
-        diags.add(CONFIG, lines.get("tables"), "[tables] must map table names to paths")
-        tables = {}
     period = run.get("period")
     return Workspace(
         root=root,

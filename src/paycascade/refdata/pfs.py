@@ -227,8 +227,30 @@ def _load_rows(
                 rejects_table = {lit(reject_err)})""",
         )
     except duckdb.Error as exc:
-        diags.add(name, None, f"cannot be read as CSV: {_first_line(exc)}", code="unreadable")
+        from paycascade.ingest import _mixed_line_ending
+
+        mixed = _mixed_line_ending(path)
+        if mixed is not None:
+            line, ending, first = mixed
+            diags.add(
+                name,
+                line,
+                f"cannot be read as CSV: this line ends with {ending} but the lines before it "
+                f"end with {first}; save the file with one kind of line ending",
+                code="unreadable",
+            )
+        else:
+            diags.add(name, None, f"cannot be read as CSV: {_first_line(exc)}", code="unreadable")
         return
+    # a rejected line has no record: the records after it are one line further down the file
+    run(
+        con,
+        f"""UPDATE {raw} SET source_row = source_row + (
+            SELECT count(*) FROM (
+                SELECT line - (row_number() OVER (ORDER BY line) - 1) AS t
+                FROM (SELECT DISTINCT line FROM {reject_err})
+            ) WHERE t <= {raw}.source_row)""",
+    )
     emit_problems(
         con,
         diags,
@@ -282,6 +304,12 @@ def _load_rows(
             "work_rvu:type",
             "work_rvu IS NULL",
             "format('''{}'' is not a work RVU', coalesce(work_rvu__text, ''))",
+        ),
+        (
+            "work_rvu",
+            "work_rvu:negative",
+            "work_rvu < 0",
+            "format('{} is negative; a work RVU must be >= 0', work_rvu__text)",
         ),
     ]
     for target, (_, s) in _DECIMALS.items():

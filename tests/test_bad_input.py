@@ -1,0 +1,266 @@
+"""Bad input gets a clear error at its place, all at once, and a failed run writes nothing.
+
+Regressions from a bad-input campaign: each test breaks a small workspace one way and checks
+the exact message and position, the exit code, and that ``out/`` holds nothing half-way.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from paycascade.cli import main
+from paycascade.diagnostics import Diagnostics
+from paycascade.plans.loader import load_plans
+from paycascade.runner import check
+from tests.test_run import PLAN, write_workspace
+
+
+def _invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.output
+
+
+def _problems(ws: Path) -> list[str]:
+    return [d.format() for d in check(ws).sorted()]
+
+
+def _nothing_written(ws: Path) -> None:
+    out = ws / "out"
+    assert not out.is_dir() or not any(out.iterdir()), list(out.iterdir())
+
+
+def _plan_problems(tmp_path: Path, text: str) -> list[str]:
+    (tmp_path / "plans").mkdir(exist_ok=True)
+    (tmp_path / "plans" / "bad.yaml").write_text(text, encoding="utf-8")
+    diags = Diagnostics()
+    load_plans(tmp_path, diags)
+    return [d.format() for d in diags.sorted()]
+
+
+# -- plans: YAML and dated values ---------------------------------------------------------------
+
+
+def test_impossible_yaml_date_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
+    problems = _plan_problems(
+        tmp_path,
+        "plan: p\n"
+        "components:\n"
+        "  - id: base\n"
+        "    kind: salary\n"
+        "    annual:\n"
+        "      - {from: 2026-01-01, value: 250000}\n"
+        "      - {from: 2026-02-30, value: 260000}\n",
+    )
+    assert problems == [
+        "plans/bad.yaml:7: component 'base': 'annual' from must be a date YYYY-MM-DD, "
+        "not '2026-02-30'"
+    ]
+
+
+def test_unknown_key_in_a_value_with_source_is_reported(tmp_path: Path) -> None:
+    problems = _plan_problems(
+        tmp_path,
+        "plan: p\n"
+        "components:\n"
+        "  - id: base\n"
+        "    kind: salary\n"
+        "    annual: {value: 250000, sorce: Offer letter}\n",
+    )
+    assert problems == [
+        "plans/bad.yaml:5: component 'base': unknown key 'sorce' in 'annual' "
+        "(did you mean 'source'?)"
+    ]
+
+
+def test_dated_entry_without_from_is_named(tmp_path: Path) -> None:
+    problems = _plan_problems(
+        tmp_path,
+        "plan: p\n"
+        "components:\n"
+        "  - id: base\n"
+        "    kind: salary\n"
+        "    annual:\n"
+        "      - {from: 2026-01-01, value: 250000, until: 2026-06-30}\n"
+        "      - {form: 2026-07-01, value: 260000}\n",
+    )
+    assert problems == [
+        "plans/bad.yaml:6: component 'base': unknown key 'until' in 'annual' "
+        "(allowed: from, source, value)",
+        "plans/bad.yaml:7: component 'base': 'annual' entry has no 'from' date",
+        "plans/bad.yaml:7: component 'base': unknown key 'form' in 'annual' (did you mean 'from'?)",
+    ]
+
+
+def test_physicians_on_a_broken_plan_name_it_and_are_capped(tmp_path: Path) -> None:
+    rows = ["npi,name,specialty,plan,fte"]
+    rows += [f"{_valid_npi(i)},Dr {i},Family Medicine,pc,1.0" for i in range(25)]
+    ws = write_workspace(tmp_path / "ws", physicians="\n".join(rows) + "\n")
+    (ws / "data" / "encounters.csv").write_text(
+        f"npi,service_date,hcpcs,units\n{_valid_npi(0)},2026-02-03,99213,1\n", encoding="utf-8"
+    )
+    # plan 'pc', which all 25 are on, does not parse
+    broken = PLAN.replace("paid_share: 0.70", "paid_share: [0.70")
+    (ws / "plans" / "pc.yaml").write_text(broken, encoding="utf-8")
+    problems = [p for p in _problems(ws) if "plan" in p]
+    hint = "(plans: surg; not loaded because of errors: plans/pc.yaml)"
+    assert problems[0] == f"data/physicians.csv:2:plan: unknown plan 'pc' {hint}"
+    assert len([p for p in problems if "unknown plan 'pc'" in p]) == 20
+    assert "data/physicians.csv:22:plan: … and 5 more rows with the same problem" in problems
+    assert problems[-1].startswith("plans/pc.yaml:")
+
+
+def _valid_npi(i: int) -> str:
+    """A 10-digit NPI with a valid check digit (Luhn with the 80840 prefix)."""
+    body = f"1{i:08d}"
+    digits = [int(c) for c in "80840" + body]
+    total = 0
+    for pos, d in enumerate(reversed(digits)):
+        if pos % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return body + str((10 - total % 10) % 10)
+
+
+# -- paycascade.toml ------------------------------------------------------------------------------
+
+
+def test_malformed_toml_names_its_line(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    with (ws / "paycascade.toml").open("a", encoding="utf-8") as fh:
+        fh.write('period = = "2026"\n')
+    assert _problems(ws) == ["paycascade.toml:7: malformed TOML: Invalid value"]
+
+
+def test_toml_value_where_a_section_belongs_and_unknown_keys(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    (ws / "paycascade.toml").write_text(
+        'organization = "Test Health"\n'
+        "[run]\n"
+        'perod = "2026"\n'
+        "[rounding]\n"
+        'mod = "half_even"\n'
+        "[reference]\n"
+        'pfs = "data/reference/pfs.csv"\n'
+        "[tables]\n"
+        'encounter = "data/encounters.csv"\n',
+        encoding="utf-8",
+    )
+    assert _problems(ws) == [
+        "paycascade.toml: no period: give --period or set [run] period",
+        "paycascade.toml:1: organization must be a section [organization], not a value",
+        "paycascade.toml:3: unknown key 'perod' in [run] (did you mean 'period'?)",
+        "paycascade.toml:5: unknown key 'mod' in [rounding] (did you mean 'mode'?)",
+        "paycascade.toml:9: unknown table 'encounter' in [tables] (did you mean 'encounters'?)",
+    ]
+
+
+# -- input tables ---------------------------------------------------------------------------------
+
+
+def test_mixed_line_endings_name_the_line(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    path = ws / "data" / "encounters.csv"
+    path.write_bytes(path.read_bytes() + b"1234567893,2026-09-01,99213,,1,paid\r\n")
+    code, output = _invoke("run", str(ws))
+    assert code == 1
+    assert (
+        "data/encounters.csv:8: cannot be read as CSV: this line ends with CRLF (Windows) but "
+        "the lines before it end with LF; save the file with one kind of line ending"
+    ) in output
+    _nothing_written(ws)
+
+
+def test_short_row_is_one_problem(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    (ws / "data" / "quality.csv").write_text(
+        "npi,measure,numerator,denominator\n1234567893,bp_control\n1003000126,ssi,1,40\n",
+        encoding="utf-8",
+    )
+    problems = [p for p in _problems(ws) if p.startswith("data/quality.csv")]
+    assert problems == [
+        "data/quality.csv: 1 malformed row(s); the other rows of this file are checked once "
+        "the file can be read",
+        "data/quality.csv:2: malformed row: expected 4 values, found 2",
+    ]
+
+
+def test_broken_parquet_is_named_without_engine_jargon(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    (ws / "data" / "quality.csv").unlink()
+    (ws / "data" / "quality.parquet").write_bytes(b"not parquet at all, just text")
+    assert _problems(ws) == [
+        "data/quality.parquet: cannot be read as Parquet: No magic bytes found at end of "
+        "file data/quality.parquet"
+    ]
+
+
+# -- the PFS reference file -----------------------------------------------------------------------
+
+
+def test_pfs_negative_rvu_and_rows_after_a_malformed_row(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    path = ws / "data" / "reference" / "pfs.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1] + ",extra"  # malformed: one value too many
+    lines[2] = lines[2].replace(",1.92,", ",-1.92,")
+    lines.append(lines[3])  # 27447 again, on line 5
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problems = [p for p in _problems(ws) if p.startswith("data/reference/")]
+    assert problems == [
+        "data/reference/pfs.csv:2: malformed CSV row: Expected Number of Columns: 30 Found: 31",
+        "data/reference/pfs.csv:3:work_rvu: -1.92 is negative; a work RVU must be >= 0",
+        "data/reference/pfs.csv:5:hcpcs: duplicate HCPCS 27447 modifier '' (first on row 4); "
+        "this row is ignored",
+    ]
+
+
+# -- writing a run ----------------------------------------------------------------------------------
+
+
+def test_out_that_is_a_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    (ws / "out").write_text("", encoding="utf-8")
+    code, output = _invoke("run", str(ws))
+    assert code == 1
+    assert "out: cannot write the run: File exists\n1 error(s); nothing was written." in output
+    assert (ws / "out").is_file()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_read_only_out_is_an_error_and_leaves_no_staging_folder(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    (ws / "out").mkdir()
+    (ws / "out").chmod(0o555)
+    try:
+        code, output = _invoke("run", str(ws))
+    finally:
+        (ws / "out").chmod(0o755)
+    assert code == 1
+    assert "out: cannot write the run: Permission denied: out/." in output
+    _nothing_written(ws)
+
+
+def test_a_run_that_cannot_be_recorded_leaves_no_output(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    (ws / ".paycascade").write_text("", encoding="utf-8")  # the state folder is a file
+    code, output = _invoke("run", str(ws))
+    assert code == 1
+    assert "cannot write the run: " in output
+    assert output.splitlines()[-2].startswith(".paycascade")
+    _nothing_written(ws)
+
+
+def test_statement_to_a_missing_folder_is_an_error(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    assert _invoke("run", str(ws))[0] == 0
+    target = tmp_path / "missing" / "st.html"
+    code, output = _invoke("statement", str(ws), "--npi", "1234567893", "--out", str(target))
+    assert code == 1
+    assert f"Error: cannot write {target}: No such file or directory" in output
