@@ -7,6 +7,7 @@ the exact message and position, the exit code, and that ``out/`` holds nothing h
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -264,3 +265,18 @@ def test_statement_to_a_missing_folder_is_an_error(tmp_path: Path) -> None:
     code, output = _invoke("statement", str(ws), "--npi", "1234567893", "--out", str(target))
     assert code == 1
     assert f"Error: cannot write {target}: No such file or directory" in output
+
+
+def test_a_rerun_that_cannot_be_recorded_keeps_the_earlier_output(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    assert _invoke("run", str(ws))[0] == 0
+    (out,) = [p for p in (ws / "out").iterdir() if p.is_dir()]
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+    state = ws / ".paycascade"
+    shutil.rmtree(state)
+    state.write_text("", encoding="utf-8")  # the run record can no longer be written
+    code, output = _invoke("run", str(ws))
+    assert code == 1
+    assert "cannot write the run: " in output
+    assert sorted(p.name for p in (ws / "out").iterdir()) == [out.name]  # nothing set aside left
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before

@@ -14,6 +14,9 @@ from paycascade.cli import main
 
 
 def _help(command: click.Command, name: str) -> str:
+    # click caches a command's help option from the first context it saw (a test may have
+    # invoked a subcommand on its own, with the default '--help' only): start afresh.
+    command._help_option = None
     with click.Context(
         command,
         info_name=name,

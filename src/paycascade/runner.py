@@ -433,11 +433,16 @@ def run(
         progress("writing results")
         t3 = time.perf_counter()
         out_dir = _write_outputs(ws, period, loaded, outcome, review)
+        previous = out_dir.parent / f".{out_dir.name}.previous-{os.getpid()}"
         try:
             _record(ws, outcome.run_id, period, out_dir, outcome.computation, outcome.manifest)
         except (OSError, duckdb.Error) as exc:
-            shutil.rmtree(out_dir, ignore_errors=True)  # a run is written and recorded, or not
+            # a run is written and recorded, or not at all: put the earlier output back
+            shutil.rmtree(out_dir, ignore_errors=True)
+            if previous.exists():
+                previous.rename(out_dir)
             raise _write_error(ws, ws.state_dir / DB_FILE, exc) from exc
+        shutil.rmtree(previous, ignore_errors=True)
         outcome.timings["write"] = time.perf_counter() - t3
     finally:
         loaded.con.close()
@@ -555,8 +560,8 @@ def _write_outputs(
         staging.mkdir()
         for name, content in files.items():
             (staging / name).write_bytes(content)
-        if final.exists():
-            shutil.rmtree(final)
+        if final.exists():  # kept aside until the new run is recorded (see run())
+            final.rename(out_root / f".{run_id}.previous-{os.getpid()}")
         staging.rename(final)
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
