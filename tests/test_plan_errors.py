@@ -140,3 +140,28 @@ def test_empty_and_non_mapping_files(tmp_path: Path) -> None:
     assert _problems(tmp_path, "- just\n- a list\n") == [
         "plans/bad.yaml:1: a plan file must be a mapping with 'plan:' and 'components:'"
     ]
+
+
+def test_a_reference_to_an_invalid_component_reports_only_the_component(tmp_path: Path) -> None:
+    problems = _problems(
+        tmp_path,
+        """
+        plan: x
+        components:
+          - id: production
+            kind: productivity
+            conversion_factor: lots
+          - id: w
+            kind: withhold
+            rate: 0.1
+            of: [production]
+            scorecard: card
+        scorecards:
+          card:
+            measures:
+              - {id: m, threshold: 0.5, target: 0.9}
+        """,
+    )
+    assert problems == [
+        "plans/bad.yaml:5: component 'production': 'conversion_factor' must be a number, not 'lots'"
+    ]

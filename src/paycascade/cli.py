@@ -131,6 +131,8 @@ def statement(
     from paycascade.render import render_statement
     from paycascade.runner import latest_run
 
+    if not workspace.is_dir():
+        raise click.ClickException(f"workspace folder not found: {workspace}")
     folder = workspace / "out" / run_id if run_id else latest_run(workspace)
     if folder is None or not (folder / "statements.json").is_file():
         raise click.ClickException(

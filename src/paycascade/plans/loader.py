@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -313,6 +312,7 @@ def _components(r: Reader, scorecards: dict[str, Scorecard]) -> tuple[Spec, ...]
         if cid in known:
             cr.error("id", f"component id '{cid}' is used twice in this plan")
             return None
+        declared_before = set(known)  # valid or not: an invalid one has its own problem
         known.add(cid)
         if kind not in KINDS:
             import difflib
@@ -344,7 +344,7 @@ def _components(r: Reader, scorecards: dict[str, Scorecard]) -> tuple[Spec, ...]
             return None
         for ref in spec.refs():
             base_ref = ref.split(".", 1)[0]
-            if base_ref not in {s.id for s in specs} and base_ref not in _nested_ids(specs):
+            if base_ref not in declared_before:
                 key = next((k for k in ("of", "against") if k in node), None)
                 cr.error(
                     key, f"refers to '{ref}', which must be a component declared before '{cid}'"
@@ -369,12 +369,3 @@ def _components(r: Reader, scorecards: dict[str, Scorecard]) -> tuple[Spec, ...]
         if spec is not None:
             specs.append(spec)
     return tuple(specs)
-
-
-def _nested_ids(specs: Iterable[Spec]) -> set[str]:
-    ids: set[str] = set()
-    for spec in specs:
-        for inner in getattr(spec, "inner", ()):
-            ids.add(inner.id)
-            ids |= _nested_ids([inner])
-    return ids
