@@ -61,6 +61,21 @@ PFS_DEMO_RESOURCE: Final = "pfs_demo_codes.csv"
 PFS_DEMO_OUTPUT: Final = "pfs_rvu_demo.csv"
 MIN_PHYSICIANS: Final = 40
 
+#: The primary-care clinics (family and internal medicine, the APPs) and their payer mix.
+PRIMARY_CARE_CLINICS: Final = (
+    "North Clinic",
+    "South Clinic",
+    "Riverside Clinic",
+    "Lakeside Clinic",
+    "East Hills Clinic",
+)
+ADULT_PRIMARY_CARE_PAYERS: Final = (
+    ("Medicare", 0.20),
+    ("Medicare Advantage", 0.16),
+    ("Commercial", 0.44),
+    ("Medicaid", 0.20),
+)
+
 PLAN_BY_SPECIALTY: Final[dict[str, str]] = {
     "Family Medicine": "pcp-aligned",
     "Internal Medicine": "pcp-aligned",
@@ -342,19 +357,8 @@ def _specialties() -> tuple[Specialty, ...]:
         "Family Medicine",
         48,
         5000,
-        (
-            "North Clinic",
-            "South Clinic",
-            "Riverside Clinic",
-            "Lakeside Clinic",
-            "East Hills Clinic",
-        ),
-        (
-            ("Medicare", 0.20),
-            ("Medicare Advantage", 0.16),
-            ("Commercial", 0.44),
-            ("Medicaid", 0.20),
-        ),
+        PRIMARY_CARE_CLINICS,
+        ADULT_PRIMARY_CARE_PAYERS,
         (
             *_visits(
                 {
@@ -379,13 +383,7 @@ def _specialties() -> tuple[Specialty, ...]:
         "Internal Medicine",
         40,
         5200,
-        (
-            "North Clinic",
-            "South Clinic",
-            "Riverside Clinic",
-            "Lakeside Clinic",
-            "East Hills Clinic",
-        ),
+        PRIMARY_CARE_CLINICS,
         senior_payers,
         (
             *_visits(
@@ -813,19 +811,8 @@ def _app_specialty(name: str) -> Specialty:
         name,
         0,
         3200,
-        (
-            "North Clinic",
-            "South Clinic",
-            "Riverside Clinic",
-            "Lakeside Clinic",
-            "East Hills Clinic",
-        ),
-        (
-            ("Medicare", 0.20),
-            ("Medicare Advantage", 0.16),
-            ("Commercial", 0.44),
-            ("Medicaid", 0.20),
-        ),
+        PRIMARY_CARE_CLINICS,
+        ADULT_PRIMARY_CARE_PAYERS,
         (
             *_visits(
                 {"99212": 6, "99213": 45, "99214": 33, "99215": 2, "99202": 1, "99203": 3},
