@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -55,8 +56,10 @@ from paycascade.pipelines.duck import (
 )
 from paycascade.refdata.pfs import create_empty_pfs, load_pfs
 from paycascade.tables import (
+    MODIFIER_SEPARATORS,
     NUMBER_SCALE,
     NUMBER_SQL,
+    PFS_ROW_MODIFIERS,
     REQUIRED_TABLES,
     TABLES,
     Column,
@@ -772,7 +775,7 @@ def _column_expr(col: Column, source_type: str | None) -> _Expr:
         if col.normalise == "lower":
             return _Expr(txt, f"lower({txt})")
         if col.normalise == "modifiers":
-            split = f"string_split_regex(upper({txt}), '[\\s,:;]+')"
+            split = f"string_split_regex(upper({txt}), {lit(MODIFIER_SEPARATORS)})"
             return _Expr(txt, f"list_filter({split}, lambda m: m <> '')")
         return _Expr(txt, txt)
     if col.type == "number":
@@ -812,8 +815,9 @@ def _sql_literal(value: str | Decimal | bool, sql_type: str) -> str:
 
 
 _PFS_MODIFIER = (
-    "CASE WHEN list_contains({m}, '26') THEN '26' WHEN list_contains({m}, 'TC') THEN 'TC' "
-    "WHEN list_contains({m}, '53') THEN '53' ELSE '' END"
+    "CASE "
+    + " ".join(f"WHEN list_contains({{m}}, '{m}') THEN '{m}'" for m in PFS_ROW_MODIFIERS)
+    + " ELSE '' END"
 )
 
 _TYPE_WORDS = {
@@ -1102,10 +1106,16 @@ def _hcpcs_check(
 # ----------------------------------------------------------------------------- checks and staging
 
 
-def _checked_relation(state: _TableState, rel: _Relation) -> str:
+def _input_where(state: _TableState) -> str:
     excluded = ", ".join(lit(f) for f in sorted(state.excluded))
-    where = f"WHERE i._file NOT IN ({excluded})" if excluded else ""
-    inner = f"SELECT {', '.join(rel.select)} FROM {q('input_' + state.spec.name)} i {where}"
+    return f"WHERE i._file NOT IN ({excluded})" if excluded else ""
+
+
+def _checked_relation(state: _TableState, rel: _Relation, source: str | None = None) -> str:
+    """The relation the checks run on, over ``input_<table>`` or ``source`` (aliased ``i``)."""
+    if source is None:
+        source = f"{q('input_' + state.spec.name)} i {_input_where(state)}"
+    inner = f"SELECT {', '.join(rel.select)} FROM {source}"
     if rel.derived:
         inner = f"SELECT *, {', '.join(rel.derived)} FROM ({inner})"
     extra = "".join(f", {x}" for x in rel.extra)
@@ -1124,6 +1134,8 @@ def _check_rows(ctx: _Context, state: _TableState) -> None:
         return
     rel, checks = _checks(ctx, state)
     if not checks:
+        return
+    if _passes_by_values(ctx, state, rel, checks):
         return
     relation = _checked_relation(state, rel)
     bad = f"_pc_bad_{spec.name}"
@@ -1150,6 +1162,60 @@ def _check_rows(ctx: _Context, state: _TableState) -> None:
     )
     emit_problems(con, ctx.diags, f"SELECT * FROM {q(table)}")
     run(con, f"DROP TABLE {q(table)}")
+
+
+_REFERENCE = re.compile(r'"([a-z0-9_]+)__(?:txt|val|exact|known)"')
+
+
+def _columns_of_check(check: _Check) -> frozenset[str] | None:
+    """The input columns a check reads, or None when it compares rows with each other."""
+    sql = f"{check.condition} {check.message}"
+    if "_dup_rows" in sql or "_file" in sql or "_row" in sql.replace("_rows", ""):
+        return None
+    cols = set(_REFERENCE.findall(sql))
+    if "_k1_" in sql or "_k2_" in sql or "_pfs_modifier" in sql:
+        cols |= {"hcpcs", "modifiers"}  # the PFS look-up: code and pricing modifier
+    return frozenset(cols)
+
+
+def _passes_by_values(
+    ctx: _Context, state: _TableState, rel: _Relation, checks: list[_Check]
+) -> bool:
+    """True when no row of the table can fail any check: the fast path of the row checks.
+
+    A check that reads only its row's values fails on a row exactly when it fails on that
+    row's values, so it is run on the distinct combinations of the columns it reads (a few
+    thousand NPIs, codes or dates) rather than on every line.  Only when some combination
+    fails do the row checks run on every row, to name each file and row.  Checks that compare
+    rows with each other (duplicates) always run on every row.
+    """
+    groups: list[tuple[frozenset[str], list[_Check]]] = []
+    for check in checks:
+        cols = _columns_of_check(check)
+        if cols is None or not cols <= set(state.columns):
+            return False
+        groups.append((cols, [check]))
+    # a check whose columns are a subset of another's runs on that one's combinations
+    merged: dict[frozenset[str], list[_Check]] = {}
+    for cols, group in sorted(groups, key=lambda g: (-len(g[0]), sorted(g[0]))):
+        home = next((k for k in merged if cols <= k), cols)
+        merged.setdefault(home, []).extend(group)
+    for cols, group in merged.items():
+        select = ["NULL::VARCHAR AS _file", "NULL::BIGINT AS _row"] + [
+            (f"i.{q(name)}" if name in cols else f"CAST(NULL AS {source_type})") + f" AS {q(name)}"
+            for name, source_type in state.columns.items()
+        ]
+        distinct = ", ".join(f"i.{q(name)}" for name in sorted(cols))
+        values = (
+            f"(SELECT {', '.join(select)} FROM (SELECT DISTINCT {distinct or '1'} "
+            f"FROM {q('input_' + state.spec.name)} i {_input_where(state)}) i) i"
+        )
+        relation = _checked_relation(state, rel, values)
+        failing = " OR ".join(f"({c.condition})" for c in group)
+        found = run(ctx.con, f"SELECT EXISTS (SELECT 1 FROM {relation} c WHERE {failing})")
+        if found[0][0]:
+            return False
+    return True
 
 
 def _stage(ctx: _Context, state: _TableState) -> None:
@@ -1182,6 +1248,9 @@ def _stage(ctx: _Context, state: _TableState) -> None:
         exprs["month"] = f"CAST(date_trunc('month', {exprs['month']}) AS DATE)"
     select = ["i._file AS source_file", "i._row AS source_row"]
     select += [f"CAST({exprs[c.name]} AS {c.sql_type}) AS {q(c.name)}" for c in spec.columns]
+    if any(n == "modifier_text" for n, _ in spec.derived):
+        e = _column_expr(spec.column("modifiers"), state.columns.get("modifiers"))
+        select.append(f"coalesce(upper({e.txt}), '') AS modifier_text")
     excluded = ", ".join(lit(f) for f in sorted(state.excluded))
     where = [
         f"NOT EXISTS (SELECT 1 FROM {q('rejects_' + spec.name)} r "
@@ -1194,11 +1263,8 @@ def _stage(ctx: _Context, state: _TableState) -> None:
     )
     if spec.derived:
         derived = {"pfs_modifier": _PFS_MODIFIER.format(m="modifiers")}
-        body = (
-            "SELECT *, "
-            + ", ".join(f"{derived[n]} AS {q(n)}" for n, _ in spec.derived)
-            + f" FROM ({body})"
-        )
+        outer = [f"{derived[n]} AS {q(n)}" if n in derived else q(n) for n, _ in staged]
+        body = f"SELECT {', '.join(outer)} FROM ({body})"
     run(con, f"CREATE VIEW {target} AS {body}")
 
 

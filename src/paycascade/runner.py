@@ -319,6 +319,7 @@ def compute_outcome(
     plans' crediting rules and date breakpoints are unchanged, e.g. in a parameter sweep).
     Raises PaycascadeError on bad input."""
     from paycascade.cascade import book_contracts, pass_through
+    from paycascade.compliance.review import COUNTED_CODES
     from paycascade.contracts.settle import settle_all
     from paycascade.pipelines.crediting import CreditingPolicy
 
@@ -342,6 +343,7 @@ def compute_outcome(
             "policies": policies,
             "default_policy": CreditingPolicy(),
             "period_label": period.label,
+            "counted_codes": COUNTED_CODES,
         }
         aggs = _aggregate(loaded, options)
     timings["aggregate"] = time.perf_counter() - t1

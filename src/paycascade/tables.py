@@ -198,6 +198,11 @@ PHYSICIANS = TableSpec(
     ),
 )
 
+#: what separates modifiers in a ``modifiers`` cell (a regular expression)
+MODIFIER_SEPARATORS = r"[\s,:;]+"
+#: the modifiers that select a PFS row of their own, in order of precedence
+PFS_ROW_MODIFIERS = ("26", "TC", "53")
+
 ENCOUNTERS = TableSpec(
     name="encounters",
     meaning="professional billing lines",
@@ -238,8 +243,10 @@ ENCOUNTERS = TableSpec(
         ),
         Column("line_id", "text", meaning="your identifier for the line"),
     ),
-    # the PFS row a line is priced by: its 26, TC or 53 modifier, else '' (the global row)
-    derived=(("pfs_modifier", "VARCHAR"),),
+    # the PFS row a line is priced by: its 26, TC or 53 modifier, else '' (the global row);
+    # the modifiers as written (trimmed, upper case, '' for none), which lines are summed by
+    # before the list is parsed (see MODIFIER_SEPARATORS)
+    derived=(("pfs_modifier", "VARCHAR"), ("modifier_text", "VARCHAR")),
 )
 
 QUALITY = TableSpec(

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from .conftest import Workspace, line, npi, physician, write_csv
+from paycascade import ingest
+
+from .conftest import Workspace, line, make_workspace, npi, physician, write_csv
 
 D = Decimal
 PHYSICIANS = [physician(1), physician(2)]
@@ -302,3 +310,58 @@ def test_warnings_do_not_reject(ws: Workspace) -> None:
         "(provider_type app); ignored here"
     )
     assert ws.rows("SELECT month FROM stg_attribution") == [(date(2026, 3, 1),)]
+
+
+# -- the fast path of the row checks: distinct values, then rows only when something fails
+
+_GOOD = {
+    "npi": [npi(1), npi(2), " " + npi(1)],
+    "service_date": ["2026-03-02", "2025-12-31"],
+    "hcpcs": ["99213", "71046", " 99214 ", "x1234"],
+    "modifiers": ["", "26", "TC", "51 rt", "80,62", "53"],
+    "units": ["", "1", "2.5", "0"],
+    "status": ["", "paid", "Denied", "void"],
+    "wrvu": ["", "1.5"],
+}
+_BAD = {
+    "npi": ["", "12345", "1234567890", npi(9)],
+    "service_date": ["", "2026-02-30", "3/1/2026"],
+    "hcpcs": ["", "ZZZZZ"],
+    "units": ["-1", "abc", "1.23456"],
+    "status": ["pending"],
+    "wrvu": ["-0.5", "x", "0.123456"],
+}
+
+
+@st.composite
+def _encounter_row(draw: st.DrawFn) -> dict[str, str]:
+    """A line with at most one bad cell, so every kind of problem shows up alone too."""
+    row = {k: draw(st.sampled_from(v)) for k, v in _GOOD.items()}
+    bad = draw(st.sampled_from([None, *_BAD]))
+    if bad is not None:
+        row[bad] = draw(st.sampled_from(_BAD[bad]))
+    if row["hcpcs"] == "x1234" and row["wrvu"] == "":
+        row["wrvu"] = "1.5"  # a code not in the PFS file needs its own wrvu
+    return row
+
+
+@given(st.lists(_encounter_row(), min_size=1, max_size=6))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_checking_distinct_values_finds_a_problem_exactly_when_the_rows_have_one(
+    rows: list[dict[str, str]],
+) -> None:
+    """The fast path says "no row fails" exactly when checking every row finds nothing."""
+    verdicts: list[bool] = []
+
+    def spy(ctx: Any, state: Any, rel: Any, checks: Any) -> bool:
+        if state.spec.name == "encounters":
+            verdicts.append(real(ctx, state, rel, checks))
+        return False  # always check every row too, to compare
+
+    real = ingest._passes_by_values
+    with tempfile.TemporaryDirectory() as tmp, patch.object(ingest, "_passes_by_values", spy):
+        ws = make_workspace(Path(tmp))
+        ws.csv("physicians", PHYSICIANS)
+        ws.csv("encounters", rows)
+        found = [d for d in ws.load() if d.file == "data/encounters.csv"]
+    assert verdicts == [not found], [d.format() for d in found]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from paycascade.pipelines.aggregate import Aggregates
+from paycascade.pipelines.aggregate import Aggregates, aggregate
 
 from .conftest import Workspace, line, make_workspace, npi, physician
 
@@ -127,3 +127,39 @@ def test_absent_tables_give_empty_marts(ws: Workspace) -> None:
         assert table.num_rows == 0
     assert agg.rows_read["quality"] == 0
     assert agg.panel.schema.names[:3] == ["run_id", "npi", "bucket"]
+
+
+def test_code_lines_counts_lines_in_and_before_the_period(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "codes")
+    ws.csv("physicians", [physician(1), physician(2)])
+    ws.csv(
+        "encounters",
+        [
+            line(1, "99215", "2026-01-01", wrvu="2.8"),  # not in the test PFS rows
+            line(1, "99215", "2026-12-31", units="3", wrvu="2.8"),  # one line, 3 units
+            line(1, "99213", "2026-06-01", status="submitted"),
+            line(1, "99213", "2026-06-02", status="denied"),  # not counted
+            line(1, "99213", "2026-06-03", status="void"),  # not counted
+            line(1, "99214", "2025-12-31"),  # before the period
+            line(1, "99214", "2027-01-01"),  # after: not counted
+            line(2, "99213", "2026-03-02", modifiers="25"),
+            line(2, "20610", "2026-03-02"),  # not a counted code
+        ],
+    )
+    assert not ws.load().has_errors()
+    aggs = aggregate(
+        ws.con,
+        run_id="t",
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 12, 31),
+        period_label="2026",
+        breakpoints=[date(2026, 7, 1)],
+        counted_codes=("99213", "99214", "99215"),
+    )
+    got = [(r["npi"], r["hcpcs"], r["when"], r["lines"]) for r in aggs.code_lines.to_pylist()]
+    assert got == [
+        (npi(1), "99213", "period", 1),
+        (npi(1), "99214", "before", 1),
+        (npi(1), "99215", "period", 2),
+        (npi(2), "99213", "period", 1),
+    ]

@@ -43,10 +43,17 @@ class Review:
     findings: list[Finding]
     fmv: dict[str, FmvPosition] = field(default_factory=dict)
 
+    _by_physician: dict[str, list[Finding]] | None = field(default=None, init=False, repr=False)
+
     def for_physician(self, npi: str) -> list[dict[str, object]]:
-        return [
-            f.as_dict() for f in self.findings if f.subject_kind == "physician" and f.subject == npi
-        ]
+        """The findings about one physician, in the order of ``findings``."""
+        if self._by_physician is None:
+            index: dict[str, list[Finding]] = {}
+            for f in self.findings:
+                if f.subject_kind == "physician":
+                    index.setdefault(f.subject, []).append(f)
+            self._by_physician = index
+        return [f.as_dict() for f in self._by_physician.get(npi, [])]
 
 
 def _dec(value: Any) -> Decimal:
@@ -71,34 +78,26 @@ def _rows(table: Any) -> list[dict[str, Any]]:
     return [] if table is None else list(table.to_pylist())
 
 
-def em_shares(
-    con: duckdb.DuckDBPyConnection, start: date, end: date, specialty: dict[str, str]
-) -> list[EmShare]:
-    """Level-5 and all office E/M visits per physician, in the period and before it."""
-    if not _has(con, "stg_encounters"):
-        return []
-    codes = ", ".join(f"'{c}'" for c in NEW_VISITS + ESTABLISHED_VISITS)
-    top = ", ".join(f"'{c}'" for c in HIGHEST_LEVEL)
-    status = "coalesce(status, 'paid') not in ('denied', 'void')"
-    if "status" not in _columns(con, "stg_encounters"):
-        status = "true"
-    query = f"""
-        select npi,
-               count(*) filter (where service_date between ? and ? and hcpcs in ({top})),
-               count(*) filter (where service_date between ? and ?),
-               count(*) filter (where service_date < ? and hcpcs in ({top})),
-               count(*) filter (where service_date < ?)
-        from stg_encounters
-        where hcpcs in ({codes}) and {status}
-        group by npi order by npi
-    """
-    out = []
-    for npi, l5, n, hl5, hn in con.execute(
-        query, [start, end, start, end, start, start]
-    ).fetchall():
-        if str(npi) in specialty:
-            out.append(EmShare(str(npi), specialty[str(npi)], int(l5), int(n), int(hl5), int(hn)))
-    return out
+#: the codes whose lines the aggregation counts for the guardrails (``mart_code_lines``)
+COUNTED_CODES = NEW_VISITS + ESTABLISHED_VISITS
+
+
+def em_shares(aggs: Any, specialty: dict[str, str]) -> list[EmShare]:
+    """Level-5 and all office E/M visits per physician, in the period and before it.
+
+    From ``mart_code_lines``: lines not denied or void, of the E/M codes."""
+    counts: dict[str, list[int]] = {}
+    for r in _rows(getattr(aggs, "code_lines", None)):
+        npi, code = str(r["npi"]), str(r["hcpcs"])
+        if code not in COUNTED_CODES or npi not in specialty:
+            continue
+        c = counts.setdefault(npi, [0, 0, 0, 0])
+        base = 0 if r["when"] == "period" else 2
+        n = int(r["lines"])
+        c[base + 1] += n
+        if code in HIGHEST_LEVEL:
+            c[base] += n
+    return [EmShare(npi, specialty[npi], *counts[npi]) for npi in sorted(counts)]
 
 
 def _prior_quality(con: duckdb.DuckDBPyConnection, label: str) -> dict[tuple[str, str], MeasureRow]:
@@ -180,7 +179,7 @@ def review_run(loaded: Loaded, outcome: Outcome) -> Review:
     }
     found += reliability_findings(loaded.plans, people, quality)
     specialty = {p.npi: p.specialty for p in people}
-    found += em_findings(em_shares(loaded.con, period.start, period.end, specialty))
+    found += em_findings(em_shares(aggs, specialty))
     current = [MeasureRow(n, m, *v) for (n, m), v in sorted(quality.items()) if n in specialty]
     found += exclusion_findings(current, _prior_quality(loaded.con, period.label))
     groups = {p.npi: p.group for p in people}

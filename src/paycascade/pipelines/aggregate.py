@@ -2,12 +2,17 @@
 
 Layers (each table stamped with ``run_id``):
 
-``core_encounter_wrvu`` (a view: lines are read once per run, never copied)
-    one row per staged encounter line in the period: the work RVU it is priced by (the PFS row
-    of its 26/TC/53 modifier or the global row, or its own ``wrvu``), the unadjusted wRVU
-    (work RVU × units), which crediting adjustments apply under its physician's plan
-    (``adjustment_mask``, bit k = ``ADJUSTMENTS[k]``), the combined ``factor``, the credited
-    ``wrvu`` and whether the line is credited at all (``credit_on``).
+``core_encounter_groups`` (npi, bucket, hcpcs, modifier_text, status, wrvu)
+    the one pass over the lines: lines and units summed by everything pricing and crediting
+    read (a line's wRVU is its work RVU × its units, so pricing each group once is exact);
+    ``bucket`` is ``BEFORE_PERIOD`` / ``AFTER_PERIOD`` for lines dated outside the period.
+    A hundred million lines become a few hundred thousand groups.
+``core_encounter_wrvu`` (a view over the groups of the period)
+    the work RVU each group is priced by (the PFS row of its 26/TC/53 modifier or the global
+    row, or the lines' own ``wrvu``), the unadjusted wRVU (work RVU × units), which crediting
+    adjustments apply under its physician's plan (``adjustment_mask``, bit k =
+    ``ADJUSTMENTS[k]``), the combined ``factor``, the credited ``wrvu`` and whether the lines
+    are credited at all (``credit_on``).
 ``core_wrvu_summary`` (npi, bucket, hcpcs, adjustment_mask, credited, …)
     the lines summed in one pass; every wRVU mart is computed from it.
 ``mart_wrvu`` (npi, bucket, source)
@@ -16,7 +21,8 @@ Layers (each table stamped with ``run_id``):
 ``mart_wrvu_adjustments`` (npi, adjustment)
     lines affected and the wRVU effect of each adjustment (and of lines not credited), so a
     statement can say "12 lines with modifier 51 credited at 50% (−18.40 wRVU)".
-``mart_wrvu_codes`` (npi, hcpcs), ``mart_panel`` (npi, bucket), ``mart_shifts`` (npi, bucket,
+``mart_wrvu_codes`` (npi, hcpcs), ``mart_code_lines`` (npi, hcpcs, when: lines of the codes the
+guardrails count, in and before the period), ``mart_panel`` (npi, bucket), ``mart_shifts`` (npi, bucket,
 shift_type), ``mart_hours`` (npi, bucket, kind), ``mart_activities`` (npi, bucket, activity),
 ``mart_quality`` (npi, measure; rows without ``stratum`` only), ``mart_quality_strata`` (npi,
 measure, stratum: the social-risk breakdowns, for equity review, never scored),
@@ -33,7 +39,7 @@ embedded by default, Spark for large installations); writing a table goes throug
 Python, as Arrow tables with exact ``decimal128`` columns.
 
 Exact arithmetic, fast: a product is never rounded per line (on DuckDB, narrowing a 38-digit
-decimal divides a 128-bit integer, which costs more than the rest of the line).  Per line,
+decimal divides a 128-bit integer, which costs more than the rest of the line).  Per group,
 ``wrvu_unadjusted`` = work RVU × units is exact at 8 places and ``wrvu`` = that × the combined
 factor is exact at 24 places; the factors of each plan and combination of adjustments are
 computed once in Python (:meth:`CreditingPolicy.combined`), and wRVU effects and supervision
@@ -58,7 +64,13 @@ import pyarrow as pa
 from paycascade.pipelines.crediting import ADJUSTMENTS, CreditingPolicy
 from paycascade.pipelines.duck import materialize, materialize_view
 from paycascade.refdata.pfs import REF_PFS_COLUMNS
-from paycascade.tables import TABLES, TABLES_BY_NAME, TableSpec
+from paycascade.tables import (
+    MODIFIER_SEPARATORS,
+    PFS_ROW_MODIFIERS,
+    TABLES,
+    TABLES_BY_NAME,
+    TableSpec,
+)
 
 #: wRVUs in marts, combined factors, shares
 WRVU = dt.Decimal(38, 12)
@@ -72,6 +84,10 @@ QTY2 = dt.Decimal(38, 8)
 # computes (scales add) is free there.  A cast to a type Ibis sees as different makes DuckDB
 # round a (small, aggregated) product back to the scale.
 _WRVU_ROUND = dt.Decimal(37, 12)
+
+#: ``bucket`` of encounter groups dated before / after the period
+BEFORE_PERIOD = -1
+AFTER_PERIOD = -2
 
 _DUCK_TO_IBIS = {
     "VARCHAR": dt.string,
@@ -101,6 +117,7 @@ class Aggregates:
     period_label: str
     buckets: tuple[Bucket, ...]
     physicians: pa.Table
+    code_lines: pa.Table
     wrvu: pa.Table
     wrvu_adjustments: pa.Table
     wrvu_codes: pa.Table
@@ -140,6 +157,7 @@ def aggregate(
     breakpoints: Sequence[date] = (),
     policies: Mapping[str, CreditingPolicy] | None = None,
     default_policy: CreditingPolicy | None = None,
+    counted_codes: Sequence[str] = (),
 ) -> Aggregates:
     """Run the pipeline on the staged tables of a DuckDB connection (see :func:`aggregate_on`)."""
     return aggregate_on(
@@ -151,6 +169,7 @@ def aggregate(
         breakpoints=breakpoints,
         policies=policies,
         default_policy=default_policy,
+        counted_codes=counted_codes,
     )
 
 
@@ -164,12 +183,14 @@ def aggregate_on(
     breakpoints: Sequence[date] = (),
     policies: Mapping[str, CreditingPolicy] | None = None,
     default_policy: CreditingPolicy | None = None,
+    counted_codes: Sequence[str] = (),
 ) -> Aggregates:
     """Build the core layer and the marts on an Ibis backend and return the marts.
 
     ``policies`` maps a plan id to its crediting policy; a line is credited by the policy of
     its physician's plan (``physicians.plan``), else ``default_policy`` (the defaults of
-    :class:`CreditingPolicy` when ``None``).  Quality rows whose ``period`` is set and is not
+    :class:`CreditingPolicy` when ``None``).  ``mart_code_lines`` counts the lines of
+    ``counted_codes`` per physician, in the period and before it.  Quality rows whose ``period`` is set and is not
     ``period_label`` are skipped.  Tables absent from the workspace give empty marts.
     """
     buckets = make_buckets(period_start, period_end, breakpoints)
@@ -182,9 +203,11 @@ def aggregate_on(
         policies=dict(policies or {}),
         default_policy=default_policy or CreditingPolicy(),
     )
-    lines = materialize_view(backend, "core_encounter_wrvu", pipe.encounter_lines())
+    groups = materialize(backend, "core_encounter_groups", pipe.encounter_groups())
+    lines = materialize_view(backend, "core_encounter_wrvu", pipe.encounter_lines(groups))
     summary = materialize(backend, "core_wrvu_summary", pipe.summary(lines))
     marts = {
+        "code_lines": pipe.code_lines(groups, counted_codes),
         "wrvu": pipe.wrvu(summary),
         "wrvu_adjustments": pipe.wrvu_adjustments(summary),
         "wrvu_codes": pipe.wrvu_codes(summary),
@@ -362,10 +385,38 @@ class _Pipeline:
 
     # -- core
 
-    def encounter_lines(self) -> Any:
-        """``core_encounter_wrvu``: every staged line of the period, priced and adjusted."""
+    def encounter_groups(self) -> Any:
+        """``core_encounter_groups``: the staged lines summed by what pricing reads.
+
+        One pass over the lines.  Pricing and crediting read only a line's physician, date
+        bucket, code, modifiers, status and own wRVU, and a line's wRVU is its work RVU times
+        its units, so summing units per combination of those first and pricing each
+        combination once gives the same sums exactly.  Modifiers are grouped as written and
+        parsed per group.  ``bucket`` is ``BEFORE_PERIOD`` / ``AFTER_PERIOD`` for lines dated
+        outside the period (kept for the E/M history of the guardrails).
+        """
         e = self.staged("encounters")
-        e = e.filter(self._in_period(e.service_date))
+        day = e.service_date
+        when = ibis.cases(
+            (day < self.start, BEFORE_PERIOD),
+            (day > self.end, AFTER_PERIOD),
+            else_=self._bucket(day),
+        ).cast(dt.int32)
+        t = e.group_by("npi", "hcpcs", "modifier_text", "status", "wrvu", bucket=when).aggregate(
+            lines=e.count(), units=e.units.sum().cast(QTY)
+        )
+        return self._stamp(t)
+
+    def encounter_lines(self, groups: Any) -> Any:
+        """``core_encounter_wrvu``: every group of lines in the period, priced and adjusted."""
+        e = groups.filter(groups.bucket >= 0)
+        modifiers = e.modifier_text.re_split(MODIFIER_SEPARATORS).filter(lambda m: m != "")
+        e = e.mutate(
+            modifiers=modifiers,
+            pfs_modifier=ibis.cases(
+                *((modifiers.contains(m), m) for m in PFS_ROW_MODIFIERS), else_=""
+            ),
+        )
         p = self.staged("physicians")
         p = p.select(
             p_npi=p.npi,
@@ -398,20 +449,17 @@ class _Pipeline:
         on = self._by_plan(lines.plan, lambda pol: pol.mask, dt.int16)
         submitted = self._by_plan(lines.plan, lambda pol: pol.credit_on == "submitted", dt.boolean)
         t = lines.select(
-            source_file=lines.source_file,
-            source_row=lines.source_row,
-            line_id=lines.line_id,
             npi=lines.npi,
             plan=lines.plan,
             provider_type=lines.provider_type,
             supervising_npi=lines.supervising_npi,
-            service_date=lines.service_date,
-            bucket=self._bucket(lines.service_date),
+            bucket=lines.bucket,
             hcpcs=lines.hcpcs,
             modifiers=lines.modifiers,
             pfs_modifier=lines.pfs_modifier,
             status=lines.status,
             credited=ibis.ifelse(submitted, lines.status != "void", lines.status == "paid"),
+            lines=lines.lines,
             units=lines.units,
             rvu_source=ibis.ifelse(lines.wrvu.notnull(), "line", "pfs"),
             base_rvu=base,
@@ -424,6 +472,21 @@ class _Pipeline:
         t = t.mutate(factor=factor)
         t = t.mutate(wrvu=_exact(t.wrvu_unadjusted, t.factor, 12))
         return self._stamp(t)
+
+    def code_lines(self, groups: Any, codes: Sequence[str]) -> tuple[Any, list[str]]:
+        """``mart_code_lines`` (npi, hcpcs, when): lines of ``codes`` in and before the period.
+
+        Denied and void lines are not counted; ``when`` is ``period`` or ``before``."""
+        g = groups.filter(groups.bucket != AFTER_PERIOD)
+        wanted = g.hcpcs.isin(list(codes)) if codes else ibis.literal(False)
+        g = g.filter(wanted & ~g.status.isin(["denied", "void"]))
+        when = ibis.ifelse(g.bucket == BEFORE_PERIOD, "before", "period")
+        t = g.group_by("npi", "hcpcs", when=when).aggregate(lines=g.lines.sum().cast(dt.int64))
+        return self._stamp(t).select("run_id", "npi", "hcpcs", "when", "lines"), [
+            "npi",
+            "hcpcs",
+            "when",
+        ]
 
     @staticmethod
     def _has_any(modifiers: Any, wanted: Sequence[str]) -> Any:
@@ -440,7 +503,7 @@ class _Pipeline:
             plan=lines.plan.arbitrary(),
             provider_type=lines.provider_type.arbitrary(),
             supervising_npi=lines.supervising_npi.arbitrary(),
-            lines=lines.count(),
+            lines=lines.lines.sum().cast(dt.int64),
             units=lines.units.sum().cast(QTY),
             wrvu_unadjusted=lines.wrvu_unadjusted.sum().cast(QTY2),
             wrvu=lines.wrvu.sum().cast(LINE_WRVU),
