@@ -1200,22 +1200,32 @@ def _passes_by_values(
     for cols, group in sorted(groups, key=lambda g: (-len(g[0]), sorted(g[0]))):
         home = next((k for k in merged if cols <= k), cols)
         merged.setdefault(home, []).extend(group)
-    for cols, group in merged.items():
-        select = ["NULL::VARCHAR AS _file", "NULL::BIGINT AS _row"] + [
-            (f"i.{q(name)}" if name in cols else f"CAST(NULL AS {source_type})") + f" AS {q(name)}"
-            for name, source_type in state.columns.items()
-        ]
-        distinct = ", ".join(f"i.{q(name)}" for name in sorted(cols))
-        values = (
-            f"(SELECT {', '.join(select)} FROM (SELECT DISTINCT {distinct or '1'} "
-            f"FROM {q('input_' + state.spec.name)} i {_input_where(state)}) i) i"
-        )
-        relation = _checked_relation(state, rel, values)
-        failing = " OR ".join(f"({c.condition})" for c in group)
-        found = run(ctx.con, f"SELECT EXISTS (SELECT 1 FROM {relation} c WHERE {failing})")
-        if found[0][0]:
-            return False
-    return True
+    # one scan: every set of columns grouped at once (GROUPING SETS); a set's rows have NULL in
+    # the other columns, and GROUPING() tells the sets apart
+    sets = list(merged)
+    names = sorted(set().union(*sets))
+    grouping = f"GROUPING({', '.join(f'i.{q(n)}' for n in names)})" if names else "0"
+    select = ["NULL::VARCHAR AS _file", "NULL::BIGINT AS _row"]
+    select += [
+        (f"i.{q(n)}" if n in names else f"CAST(NULL AS {source_type})") + f" AS {q(n)}"
+        for n, source_type in state.columns.items()
+    ]
+    select.append(f"{grouping} AS _pc_set")
+    by = ", ".join("(" + ", ".join(f"i.{q(n)}" for n in sorted(cols)) + ")" for cols in sets)
+    values = (
+        f"(SELECT {', '.join(select)} FROM {q('input_' + state.spec.name)} i "
+        f"{_input_where(state)} GROUP BY GROUPING SETS ({by})) i"
+    )
+    rel = _Relation([*rel.select, "i._pc_set AS _pc_set"], rel.derived, rel.extra, rel.joins)
+    failing = []
+    for cols in sets:
+        # GROUPING() has bit (n-1-k) set when column k is not grouped
+        ungrouped = sum(1 << (len(names) - 1 - k) for k, n in enumerate(names) if n not in cols)
+        either = " OR ".join(f"({c.condition})" for c in merged[cols])
+        failing.append(f"(_pc_set = {ungrouped} AND ({either}))")
+    relation = _checked_relation(state, rel, values)
+    found = run(ctx.con, f"SELECT EXISTS (SELECT 1 FROM {relation} c WHERE {' OR '.join(failing)})")
+    return not found[0][0]
 
 
 def _stage(ctx: _Context, state: _TableState) -> None:
@@ -1246,11 +1256,10 @@ def _stage(ctx: _Context, state: _TableState) -> None:
             exprs[col.name] = f"coalesce({exprs[col.name]}, {exprs[col.default_from]})"
     if spec.name == "attribution":
         exprs["month"] = f"CAST(date_trunc('month', {exprs['month']}) AS DATE)"
-    select = ["i._file AS source_file", "i._row AS source_row"]
-    select += [f"CAST({exprs[c.name]} AS {c.sql_type}) AS {q(c.name)}" for c in spec.columns]
+    columns = {c.name: f"CAST({exprs[c.name]} AS {c.sql_type})" for c in spec.columns}
     if any(n == "modifier_text" for n, _ in spec.derived):
         e = _column_expr(spec.column("modifiers"), state.columns.get("modifiers"))
-        select.append(f"coalesce(upper({e.txt}), '') AS modifier_text")
+        columns["modifier_text"] = f"coalesce(upper({e.txt}), '')"
     excluded = ", ".join(lit(f) for f in sorted(state.excluded))
     where = [
         f"NOT EXISTS (SELECT 1 FROM {q('rejects_' + spec.name)} r "
@@ -1258,6 +1267,9 @@ def _stage(ctx: _Context, state: _TableState) -> None:
     ]
     if excluded:
         where.append(f"i._file NOT IN ({excluded})")
+    _record_staging(con, spec.name, columns, " AND ".join(where))
+    select = ["i._file AS source_file", "i._row AS source_row"]
+    select += [f"{sql} AS {q(name)}" for name, sql in columns.items()]
     body = (
         f"SELECT {', '.join(select)} FROM {q('input_' + spec.name)} i WHERE {' AND '.join(where)}"
     )
@@ -1266,6 +1278,44 @@ def _stage(ctx: _Context, state: _TableState) -> None:
         outer = [f"{derived[n]} AS {q(n)}" if n in derived else q(n) for n, _ in staged]
         body = f"SELECT {', '.join(outer)} FROM ({body})"
     run(con, f"CREATE VIEW {target} AS {body}")
+
+
+STAGING_TABLE = "_pc_staging"
+
+
+def _record_staging(
+    con: duckdb.DuckDBPyConnection, table: str, columns: Mapping[str, str], where: str
+) -> None:
+    """How each staged column is computed from ``input_<table>`` (aliased ``i``).
+
+    Read by :func:`staged_expressions`, so that a query may group the raw input first and
+    stage each group once (the same expressions, so the same values)."""
+    run(
+        con,
+        f"CREATE TABLE IF NOT EXISTS {STAGING_TABLE} "
+        '("table" VARCHAR, "column" VARCHAR, expression VARCHAR)',
+    )
+    run(con, f'DELETE FROM {STAGING_TABLE} WHERE "table" = ?', [table])
+    rows = [(table, "", where), *((table, name, sql) for name, sql in columns.items())]
+    con.executemany(f"INSERT INTO {STAGING_TABLE} VALUES (?, ?, ?)", rows)
+
+
+def staged_expressions(
+    con: duckdb.DuckDBPyConnection, table: str
+) -> tuple[dict[str, str], str] | None:
+    """The SQL of each staged column of ``table`` over ``input_<table> i`` and the rows' filter.
+
+    None when the table was not staged from input (absent, or every file excluded)."""
+    if not table_exists(con, STAGING_TABLE):
+        return None
+    rows = con.execute(
+        f'SELECT "column", expression FROM {STAGING_TABLE} WHERE "table" = ?', [table]
+    ).fetchall()
+    exprs = {str(c): str(e) for c, e in rows}
+    if "" not in exprs:
+        return None
+    where = exprs.pop("")
+    return exprs, where
 
 
 def _collect_known_npis(ctx: _Context, state: _TableState) -> None:

@@ -328,7 +328,9 @@ def compute_outcome(
     contracts = dict(loaded.contracts if contracts is None else contracts)
     timings: dict[str, float] = {}
     progress("hashing inputs")
+    t0 = time.perf_counter()
     run_id, manifest = _run_identity(ws, period, plans, contracts, loaded.input_files)
+    timings["hash inputs"] = time.perf_counter() - t0
     starts = bucket_starts(list(plans.values()), period)
     policies = {pid: CreditingPolicy(**plan.crediting) for pid, plan in plans.items()}
     people = list(loaded.physicians if physicians is None else physicians)
@@ -348,6 +350,7 @@ def compute_outcome(
         aggs = _aggregate(loaded, options)
     timings["aggregate"] = time.perf_counter() - t1
     progress("settling payer contracts")
+    t2 = time.perf_counter()
     diags = Diagnostics()
     results = settle_all(contracts, _performance(aggs), _episodes(aggs), period, ws.rounding, diags)
     loaded.diagnostics.extend(diags)
@@ -355,14 +358,15 @@ def compute_outcome(
         raise PaycascadeError(loaded.diagnostics)
     allocations = {cid: spec.allocation_for(period) for cid, spec in contracts.items()}
     booked = book_contracts(results, allocations, period)
-    data = plan_data(aggs, starts)
+    timings["settle contracts"] = time.perf_counter() - t2
     progress("computing pay")
-    t2 = time.perf_counter()
+    t3 = time.perf_counter()
+    data = plan_data(aggs, starts)
     computation = compute(
         plans, people, period, data, ws.rounding, contracts=booked, results=results
     )
-    timings["compute"] = time.perf_counter() - t2
     flows = pass_through(results, computation.postings, booked.pools)
+    timings["compute"] = time.perf_counter() - t3
     return Outcome(
         run_id,
         manifest,
@@ -399,16 +403,29 @@ def _performance(aggs: Any) -> dict[tuple[str, str], dict[str, Decimal]]:
 
 
 def _episodes(aggs: Any) -> list[Episode]:
+    table = aggs.episodes
+    if table.num_rows == 0:
+        return []
+    cols = {name: table.column(name).to_pylist() for name in table.column_names}
+    none = [None] * table.num_rows
     return [
         Episode(
-            contract_id=str(r["contract_id"]),
-            episode_id=str(r["episode_id"]),
-            npi=None if r.get("npi") is None else str(r["npi"]),
-            start=r["start_date"],
-            actual_cents=int((Decimal(str(r["actual_spend"])) * 100).to_integral_value()),
-            episode_type=None if r.get("episode_type") is None else str(r["episode_type"]),
+            contract_id=str(contract),
+            episode_id=str(episode),
+            npi=None if npi is None else str(npi),
+            start=start,
+            actual_cents=int((Decimal(spend) * 100).to_integral_value()),
+            episode_type=None if kind is None else str(kind),
         )
-        for r in aggs.episodes.to_pylist()
+        for contract, episode, npi, start, spend, kind in zip(
+            cols["contract_id"],
+            cols["episode_id"],
+            cols.get("npi", none),
+            cols["start_date"],
+            cols["actual_spend"],
+            cols.get("episode_type", none),
+            strict=True,
+        )
     ]
 
 

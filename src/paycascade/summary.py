@@ -83,6 +83,7 @@ def summarize(result: RunResult) -> str:
         lines += [f"  {d.format()}" for d in result.warnings.sorted()[:20]]
     rows = ", ".join(f"{k} {v:,}" for k, v in sorted(result.rows_read.items()))
     stages = ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
+    stages += f" (total {sum(result.timings.values()):.2f}s)"
     lines += [
         "",
         f"rows read: {rows}",

@@ -154,12 +154,17 @@ def materialize(backend: Any, name: str, expr: Any) -> Any:
         return view
     if getattr(backend, "name", "") != "duckdb":
         return backend.create_table(name, expr, overwrite=True)
+    return materialize_sql(backend, name, expr.schema(), backend.compile(expr))
+
+
+def materialize_sql(backend: Any, name: str, schema: Any, sql: str) -> Any:
+    """Write a DuckDB query as table ``name`` of the Ibis ``schema`` (replacing it)."""
     con: duckdb.DuckDBPyConnection = backend.con
     tmp = f"_pc_tmp_{uuid4().hex}"
-    backend.create_table(tmp, schema=expr.schema())
+    backend.create_table(tmp, schema=schema)
     try:
-        cols = ", ".join(q(c) for c in expr.columns)
-        run(con, f"INSERT INTO {q(tmp)} ({cols}) SELECT {cols} FROM ({backend.compile(expr)})")
+        cols = ", ".join(q(c) for c in schema.names)
+        run(con, f"INSERT INTO {q(tmp)} ({cols}) SELECT {cols} FROM ({sql})")
         drop_relation(con, name)
         run(con, f"ALTER TABLE {q(tmp)} RENAME TO {q(name)}")
     except BaseException:

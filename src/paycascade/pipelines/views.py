@@ -91,14 +91,14 @@ def wrvu_summaries(aggs: Any, top: int = 10) -> dict[str, dict[str, Any]]:
             s["total"] += _exact(r["wrvu"])
             s["lines"] += int(r.get("lines") or 0)
     codes: dict[str, list[dict[str, Any]]] = {}
-    for r in _rows(aggs.wrvu_codes):
+    for r in _rows(_top_per_physician(aggs.wrvu_codes, top)):
         codes.setdefault(str(r["npi"]), []).append(r)
     adjustments: dict[str, list[dict[str, Any]]] = {}
     for r in _rows(aggs.wrvu_adjustments):
         adjustments.setdefault(str(r["npi"]), []).append(r)
     result: dict[str, dict[str, Any]] = {}
     for npi, s in out.items():
-        ranked = sorted(codes.get(npi, []), key=lambda c: (-_exact(c["wrvu"]), str(c["hcpcs"])))
+        ranked = codes.get(npi, [])
         result[npi] = {
             "total": fmt_decimal(s["total"]),
             "lines": s["lines"],
@@ -121,3 +121,19 @@ def wrvu_summaries(aggs: Any, top: int = 10) -> dict[str, dict[str, Any]]:
             ],
         }
     return result
+
+
+def _top_per_physician(codes: Any, top: int) -> Any:
+    """The ``top`` codes of each physician by credited wRVU (ties by code), in that order."""
+    if codes is None or codes.num_rows == 0:
+        return codes
+    ranked = codes.sort_by([("npi", "ascending"), ("wrvu", "descending"), ("hcpcs", "ascending")])
+    keep: list[int] = []
+    previous, seen = None, 0
+    for i, npi in enumerate(ranked.column("npi").to_pylist()):
+        if npi != previous:
+            previous, seen = npi, 0
+        if seen < top:
+            keep.append(i)
+        seen += 1
+    return ranked.take(keep)
