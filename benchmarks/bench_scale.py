@@ -13,6 +13,12 @@ own process so that peak RSS is that process's own:
 Prints wall time, peak RSS and ratios, then the environment.  Not a test: nothing asserts.
 
     .venv/bin/python benchmarks/bench_scale.py --physicians 240 2400
+    .venv/bin/python benchmarks/bench_scale.py --physicians 10000 --encounters 20000000 100000000
+    .venv/bin/python benchmarks/bench_scale.py --workspace /tmp/huge
+
+With ``--encounters`` the clinicians stay the same and only the lines grow, so the script also
+prints what each further ten million lines cost against the bare query, and the fixed
+(per-clinician) work the run does whatever the lines.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 BARE_SQL = """
 with lines as (
@@ -63,9 +71,11 @@ def _child(mode: str, root: str) -> None:
 
     start = time.perf_counter()
     rows = 0
+    stages = ""
     if mode == "paycascade":
         result = run(Path(root))
         rows = len(result.totals)
+        stages = ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
     elif mode == "bare":
         con = duckdb.connect()
         sql = BARE_SQL.format(
@@ -92,10 +102,10 @@ def _child(mode: str, root: str) -> None:
         rows = len(df.groupby("npi")["credited"].sum())
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mib": peak, "rows": rows}))
+    print(json.dumps({"seconds": seconds, "peak_mib": peak, "rows": rows, "stages": stages}))
 
 
-def measure(mode: str, root: Path) -> dict[str, float] | None:
+def measure(mode: str, root: Path) -> dict[str, Any] | None:
     out = subprocess.run(
         [sys.executable, __file__, "--child", mode, str(root)],
         capture_output=True,
@@ -105,7 +115,7 @@ def measure(mode: str, root: Path) -> dict[str, float] | None:
     if out.returncode != 0:
         print(f"    {mode} failed: {out.stderr.strip().splitlines()[-1:]}")
         return None
-    figures: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    figures: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return figures
 
 
@@ -124,42 +134,79 @@ def environment() -> str:
     )
 
 
+def _cases(args: argparse.Namespace) -> Iterator[tuple[str, Path]]:
+    """(label, workspace) for each size asked for: generated in a temporary folder, or given."""
+    from paycascade.demo.workspace import write_demo
+
+    for given in args.workspace:
+        yield f"workspace {given}", Path(given)
+    sizes: list[tuple[int, int | None]] = (
+        [(args.physicians[0], n) for n in args.encounters]
+        if args.encounters
+        else [(p, None) for p in args.physicians]
+    )
+    if args.workspace:
+        sizes = []
+    for physicians, encounters in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp) / "ws"
+            t0 = time.perf_counter()
+            write_demo(root, physicians=physicians, seed=2026, encounters=encounters)
+            yield f"{physicians:,} clinicians (generated in {time.perf_counter() - t0:.1f}s)", root
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--physicians", type=int, nargs="+", default=[240, 2400])
+    parser.add_argument(
+        "--encounters",
+        type=int,
+        nargs="+",
+        help="with one --physicians: a run at each of these line counts (same clinicians)",
+    )
+    parser.add_argument(
+        "--workspace", nargs="+", default=[], help="existing workspaces to measure instead"
+    )
     parser.add_argument("--pandas-max-lines", type=int, default=40_000_000)
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(*args.child)
         return 0
+    if args.encounters and len(args.physicians) != 1:
+        parser.error("--encounters needs exactly one --physicians")
     print(environment())
-    for size in args.physicians:
-        with tempfile.TemporaryDirectory() as tmp:
-            from paycascade.demo.workspace import write_demo
+    import pyarrow.parquet as pq
 
-            root = Path(tmp) / "ws"
-            t0 = time.perf_counter()
-            write_demo(root, physicians=size, seed=2026)
-            import pyarrow.parquet as pq
-
-            lines = pq.ParquetFile(root / "data" / "encounters.parquet").metadata.num_rows
-            print(
-                f"{size:,} clinicians, {lines:,} lines (generated in {time.perf_counter() - t0:.1f}s)"
-            )
-            ours = measure("paycascade", root)
-            bare = measure("bare", root)
-            pandas = measure("pandas", root) if lines <= args.pandas_max_lines else None
-            for name, fig in (("paycascade", ours), ("bare duckdb", bare), ("pandas", pandas)):
-                if fig is None:
-                    why = "not run: over --pandas-max-lines" if name == "pandas" else "failed"
-                    print(f"  {name:<12} {why}")
-                    continue
-                print(f"  {name:<12} {fig['seconds']:8.2f}s  peak RSS {fig['peak_mib']:8.0f} MiB")
-            if ours and bare:
-                print(f"  paycascade / bare duckdb = {ours['seconds'] / bare['seconds']:.2f}×")
-            if ours and pandas:
-                print(f"  pandas / paycascade      = {pandas['seconds'] / ours['seconds']:.2f}×")
+    seen: list[tuple[int, float, float]] = []
+    for label, root in _cases(args):
+        lines = pq.ParquetFile(root / "data" / "encounters.parquet").metadata.num_rows
+        print(f"{label}: {lines:,} lines")
+        ours = measure("paycascade", root)
+        bare = measure("bare", root)
+        pandas = measure("pandas", root) if lines <= args.pandas_max_lines else None
+        for name, fig in (("paycascade", ours), ("bare duckdb", bare), ("pandas", pandas)):
+            if fig is None:
+                why = "not run: over --pandas-max-lines" if name == "pandas" else "failed"
+                print(f"  {name:<12} {why}")
+                continue
+            print(f"  {name:<12} {fig['seconds']:8.2f}s  peak RSS {fig['peak_mib']:8.0f} MiB")
+        if ours:
+            print(f"  stages       {ours['stages']}")
+        if ours and bare:
+            print(f"  paycascade / bare duckdb = {ours['seconds'] / bare['seconds']:.2f}×")
+            seen.append((lines, float(ours["seconds"]), float(bare["seconds"])))
+        if ours and pandas:
+            print(f"  pandas / paycascade      = {pandas['seconds'] / ours['seconds']:.2f}×")
+    if args.encounters and len(seen) >= 2:
+        # the same clinicians with more lines: what each further line costs
+        (l0, o0, b0), (l1, o1, b1) = seen[0], seen[-1]
+        per = 10_000_000 / (l1 - l0)
+        print(
+            f"each further 10M lines: paycascade {(o1 - o0) * per:.2f}s, bare duckdb "
+            f"{(b1 - b0) * per:.2f}s ({(o1 - o0) / (b1 - b0):.2f}×); "
+            f"fixed (per-clinician) work ≈ {o0 - (o1 - o0) / (l1 - l0) * l0:.1f}s"
+        )
     return 0
 
 

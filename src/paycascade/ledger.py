@@ -73,7 +73,11 @@ class Posting:
         return 0
 
     def inputs_json(self) -> str:
-        return json.dumps(dict(self.inputs), sort_keys=True, separators=(",", ":"))
+        return _COMPACT_JSON.encode(dict(self.inputs))
+
+
+#: one encoder for every posting (``json.dumps`` with options builds a new one per call)
+_COMPACT_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 LEDGER_COLUMNS = [

@@ -227,7 +227,7 @@ class Finding:
             self.subject_kind,
             self.subject,
             self.message,
-            json.dumps(dict(self.evidence), sort_keys=True, ensure_ascii=False),
+            _EVIDENCE_JSON.encode(dict(self.evidence)),
             self.rule_source,
             self.file,
             "" if self.line is None else str(self.line),
@@ -272,3 +272,7 @@ def findings_csv(findings: Iterable[Finding]) -> bytes:
     writer.writerow(FINDING_COLUMNS)
     writer.writerows(f.row() for f in findings)
     return buffer.getvalue().encode("utf-8")
+
+
+#: one encoder for every finding (``json.dumps`` with options builds a new one per call)
+_EVIDENCE_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
