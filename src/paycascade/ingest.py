@@ -33,7 +33,7 @@ import csv
 import io
 import re
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -45,6 +45,7 @@ import pyarrow as pa
 
 from paycascade.diagnostics import Diagnostics, Severity
 from paycascade.pipelines.duck import (
+    bucket_sql,
     columns_of,
     display_path,
     drop_relation,
@@ -63,6 +64,7 @@ from paycascade.tables import (
     REQUIRED_TABLES,
     TABLES,
     Column,
+    LineGrouping,
     TableSpec,
 )
 
@@ -115,6 +117,8 @@ class _Context:
     diags: Diagnostics
     pfs_configured: bool
     known_npis: bool = False
+    #: bucket starts (the first is the period's start) and the period's end, for grouping
+    buckets: tuple[tuple[date, ...], date] | None = None
 
 
 # ----------------------------------------------------------------------------- public API
@@ -126,6 +130,7 @@ def load_inputs(
     table_paths: Mapping[str, str] | None,
     needed: set[str],
     pfs_path: Path | None,
+    buckets: tuple[Sequence[date], date] | None = None,
 ) -> Diagnostics:
     """Read, check and stage every input table of the workspace at ``root``.
 
@@ -134,11 +139,15 @@ def load_inputs(
     empty needed table is an error, a missing optional one is not); ``pfs_path`` is the
     ``[reference] pfs`` file (relative to ``root`` or absolute) or ``None``.  Returns every
     problem found; the tables are written even when there are errors (``stg_`` then holds only
-    the rows that passed).
+    the rows that passed).  With ``buckets`` (bucket starts, the first being the period's
+    start, and the period's end), a table with a ``grouping`` is summed by bucket in the pass
+    that checks it (:func:`line_groups`).
     """
     root = root.resolve()
     diags = Diagnostics()
     ctx = _Context(con=con, root=root, diags=diags, pfs_configured=pfs_path is not None)
+    if buckets is not None:
+        ctx.buckets = (tuple(buckets[0]), buckets[1])
     if pfs_path is not None:
         path = pfs_path if pfs_path.is_absolute() else root / pfs_path
         load_pfs(con, path, diags, display=display_path(path, root))
@@ -238,8 +247,15 @@ def _configured_files(
 def _load_table(ctx: _Context, spec: TableSpec, mandatory: bool, configured: str | None) -> None:
     con = ctx.con
     state = _TableState(spec=spec, mandatory=mandatory)
-    for name in (f"stg_{spec.name}", f"rejects_{spec.name}", f"input_{spec.name}"):
+    for name in (
+        f"stg_{spec.name}",
+        f"rejects_{spec.name}",
+        f"input_{spec.name}",
+        f"_pc_groups_{spec.name}",
+    ):
         drop_relation(con, name)
+    if table_exists(con, GROUPS_TABLE):
+        run(con, f'DELETE FROM {GROUPS_TABLE} WHERE "table" = ?', [spec.name])
     state.files = find_table_files(ctx.root, spec.name, configured, ctx.diags, mandatory=mandatory)
     if state.files and state.files[0].fmt == "parquet":
         _read_parquet(ctx, state)
@@ -1188,60 +1204,123 @@ def _passes_by_values(
     thousand NPIs, codes or dates) rather than on every line.  Only when some combination
     fails do the row checks run on every row, to name each file and row.  Checks that compare
     rows with each other (duplicates) always run on every row.
+
+    All the combinations come from one scan (``GROUPING SETS``).  For a table with a
+    ``grouping`` and run buckets (encounter lines), that scan also sums the rows by their key
+    columns as written and the bucket of their date, the checks on key columns run on those
+    sums, and when every row passes the sums are kept as ``_pc_groups_<table>`` for the
+    pipeline (:func:`line_groups`): the lines are read once for checking and summing.
     """
-    groups: list[tuple[frozenset[str], list[_Check]]] = []
+    sets: dict[frozenset[str], list[_Check]] = {}
     for check in checks:
         cols = _columns_of_check(check)
         if cols is None or not cols <= set(state.columns):
             return False
-        groups.append((cols, [check]))
-    # a check whose columns are a subset of another's runs on that one's combinations
+        sets.setdefault(cols, []).append(check)
+    grouping = state.spec.grouping
+    if grouping is None or ctx.buckets is None or grouping.date not in state.columns:
+        grouping = None
+    main: frozenset[str] | None = None
     merged: dict[frozenset[str], list[_Check]] = {}
-    for cols, group in sorted(groups, key=lambda g: (-len(g[0]), sorted(g[0]))):
+    if grouping is not None:
+        keys = frozenset(k for k in grouping.keys if k in state.columns)
+        main = keys | {_BUCKET}
+        merged[main] = []
+    # a check whose columns are a subset of another's runs on that one's combinations
+    for cols, group in sorted(sets.items(), key=lambda g: (-len(g[0]), sorted(g[0]))):
         home = next((k for k in merged if cols <= k), cols)
         merged.setdefault(home, []).extend(group)
-    # one scan: every set of columns grouped at once (GROUPING SETS); a set's rows have NULL in
-    # the other columns, and GROUPING() tells the sets apart
-    sets = list(merged)
-    names = sorted(set().union(*sets))
-    grouping = f"GROUPING({', '.join(f'i.{q(n)}' for n in names)})" if names else "0"
+    names = sorted(set().union(*merged))
+    source = f"(SELECT i.* FROM {q('input_' + state.spec.name)} i {_input_where(state)}) i"
+    measures: list[str] = []
+    if grouping is not None:
+        staged = _staged_sql(state)
+        starts, end = ctx.buckets or ((), date.min)
+        sums = ", ".join(f"{staged[m]} AS {q('_sum_' + m)}" for m in grouping.sums)
+        source = (
+            f"(SELECT i.*, {bucket_sql(staged[grouping.date], starts, end)} AS {_BUCKET}, "
+            f"{sums} FROM {q('input_' + state.spec.name)} i {_input_where(state)}) i"
+        )
+        measures = ["count(*) AS _pc_lines"]
+        measures += [f"sum(i.{q('_sum_' + m)}) AS {q('_sum_' + m)}" for m in grouping.sums]
+    grouped = ", ".join(f"i.{q(n)}" for n in names)
     select = ["NULL::VARCHAR AS _file", "NULL::BIGINT AS _row"]
     select += [
         (f"i.{q(n)}" if n in names else f"CAST(NULL AS {source_type})") + f" AS {q(n)}"
         for n, source_type in state.columns.items()
     ]
-    select.append(f"{grouping} AS _pc_set")
-    by = ", ".join("(" + ", ".join(f"i.{q(n)}" for n in sorted(cols)) + ")" for cols in sets)
-    values = (
-        f"(SELECT {', '.join(select)} FROM {q('input_' + state.spec.name)} i "
-        f"{_input_where(state)} GROUP BY GROUPING SETS ({by})) i"
+    if grouping is not None:
+        select.append(f"i.{_BUCKET} AS {_BUCKET}")
+    select += [f"{'GROUPING(' + grouped + ')' if names else '0'} AS _pc_set", *measures]
+    by = ", ".join("(" + ", ".join(f"i.{q(n)}" for n in sorted(c)) + ")" for c in merged)
+    values = f"_pc_values_{state.spec.name}"
+    run(
+        ctx.con,
+        f"CREATE OR REPLACE TEMP TABLE {q(values)} AS SELECT {', '.join(select)} "
+        f"FROM {source} GROUP BY GROUPING SETS ({by})",
     )
-    rel = _Relation([*rel.select, "i._pc_set AS _pc_set"], rel.derived, rel.extra, rel.joins)
-    failing = []
-    for cols in sets:
+
+    def set_id(cols: frozenset[str]) -> int:
         # GROUPING() has bit (n-1-k) set when column k is not grouped
-        ungrouped = sum(1 << (len(names) - 1 - k) for k, n in enumerate(names) if n not in cols)
-        either = " OR ".join(f"({c.condition})" for c in merged[cols])
-        failing.append(f"(_pc_set = {ungrouped} AND ({either}))")
-    relation = _checked_relation(state, rel, values)
-    found = run(ctx.con, f"SELECT EXISTS (SELECT 1 FROM {relation} c WHERE {' OR '.join(failing)})")
-    return not found[0][0]
+        return sum(1 << (len(names) - 1 - k) for k, n in enumerate(names) if n not in cols)
+
+    failing = [
+        f"(_pc_set = {set_id(cols)} AND ({' OR '.join(f'({c.condition})' for c in group)}))"
+        for cols, group in merged.items()
+        if group
+    ]
+    checked = _Relation([*rel.select, "i._pc_set AS _pc_set"], rel.derived, rel.extra, rel.joins)
+    relation = _checked_relation(state, checked, f"{q(values)} i")
+    found = (
+        run(ctx.con, f"SELECT EXISTS (SELECT 1 FROM {relation} c WHERE {' OR '.join(failing)})")
+        if failing
+        else [(False,)]
+    )
+    passes = not found[0][0]
+    if passes and grouping is not None and main is not None and ctx.buckets is not None:
+        _keep_line_groups(ctx, state, grouping, main, values, set_id(main))
+    drop_relation(ctx.con, values)
+    return passes
 
 
-def _stage(ctx: _Context, state: _TableState) -> None:
-    """``stg_<table>``: a view of the rows that passed, typed, normalised, defaults filled.
+_BUCKET = "_pc_bucket"
 
-    A view rather than a copy: a run reads each staged table once (the pipeline aggregates
-    the lines in one pass), so copying ten million lines would only cost time and disk.
-    """
-    con, spec = ctx.con, state.spec
-    target = q(f"stg_{spec.name}")
-    staged = spec.staged_columns()
-    required_missing = [c for c in spec.required_columns if c not in state.columns]
-    if not state.file_columns or required_missing or set(state.file_columns) <= state.excluded:
-        cols = ", ".join(f"CAST(NULL AS {t}) AS {q(n)}" for n, t in staged)
-        run(con, f"CREATE VIEW {target} AS SELECT {cols} WHERE false")
-        return
+
+def _keep_line_groups(
+    ctx: _Context,
+    state: _TableState,
+    grouping: LineGrouping,
+    main: frozenset[str],
+    values: str,
+    main_id: int,
+) -> None:
+    """``_pc_groups_<table>``: the rows of the key set of ``values``, and the buckets used."""
+    assert ctx.buckets is not None
+    keys = [k for k in grouping.keys if k in main]
+    cols = [*(q(k) for k in keys), f"{_BUCKET} AS bucket", "_pc_lines AS lines"]
+    cols += [f"{q('_sum_' + m)} AS {q(m)}" for m in grouping.sums]
+    table = f"_pc_groups_{state.spec.name}"
+    run(
+        ctx.con,
+        f"CREATE OR REPLACE TEMP TABLE {q(table)} AS SELECT {', '.join(cols)} "
+        f"FROM {q(values)} WHERE _pc_set = {main_id}",
+    )
+    run(
+        ctx.con,
+        f'CREATE TABLE IF NOT EXISTS {GROUPS_TABLE} ("table" VARCHAR, starts DATE[], "end" DATE)',
+    )
+    run(ctx.con, f'DELETE FROM {GROUPS_TABLE} WHERE "table" = ?', [state.spec.name])
+    starts, end = ctx.buckets
+    run(
+        ctx.con,
+        f"INSERT INTO {GROUPS_TABLE} VALUES (?, ?, ?)",
+        [state.spec.name, list(starts), end],
+    )
+
+
+def _staged_sql(state: _TableState) -> dict[str, str]:
+    """The SQL of each staged column over ``input_<table> i``: typed, normalised, defaulted."""
+    spec = state.spec
     exprs: dict[str, str] = {}
     for col in spec.columns:
         e = _column_expr(col, state.columns.get(col.name))
@@ -1260,6 +1339,41 @@ def _stage(ctx: _Context, state: _TableState) -> None:
     if any(n == "modifier_text" for n, _ in spec.derived):
         e = _column_expr(spec.column("modifiers"), state.columns.get("modifiers"))
         columns["modifier_text"] = f"coalesce(upper({e.txt}), '')"
+    return columns
+
+
+#: per grouped table: the buckets its ``_pc_groups_<table>`` was summed by
+GROUPS_TABLE = "_pc_line_groups"
+
+
+def line_groups(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, list[date], date] | None:
+    """``(relation, bucket starts, period end)`` of the lines of ``table`` summed while they
+    were checked (see :func:`_passes_by_values`), or None when they were not."""
+    if not table_exists(con, GROUPS_TABLE):
+        return None
+    row = con.execute(
+        f'SELECT starts, "end" FROM {GROUPS_TABLE} WHERE "table" = ?', [table]
+    ).fetchone()
+    if row is None:
+        return None
+    return f"_pc_groups_{table}", list(row[0]), row[1]
+
+
+def _stage(ctx: _Context, state: _TableState) -> None:
+    """``stg_<table>``: a view of the rows that passed, typed, normalised, defaults filled.
+
+    A view rather than a copy: a run reads each staged table once (the pipeline aggregates
+    the lines in one pass), so copying ten million lines would only cost time and disk.
+    """
+    con, spec = ctx.con, state.spec
+    target = q(f"stg_{spec.name}")
+    staged = spec.staged_columns()
+    required_missing = [c for c in spec.required_columns if c not in state.columns]
+    if not state.file_columns or required_missing or set(state.file_columns) <= state.excluded:
+        cols = ", ".join(f"CAST(NULL AS {t}) AS {q(n)}" for n, t in staged)
+        run(con, f"CREATE VIEW {target} AS SELECT {cols} WHERE false")
+        return
+    columns = _staged_sql(state)
     excluded = ", ".join(lit(f) for f in sorted(state.excluded))
     where = [
         f"NOT EXISTS (SELECT 1 FROM {q('rejects_' + spec.name)} r "

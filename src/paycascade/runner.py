@@ -123,7 +123,9 @@ def load(root: Path, period_text: str | None, progress: Progress = _quiet) -> Lo
         con.execute("SET enable_progress_bar = true")
         con.execute("SET enable_progress_bar_print = true")
     progress("reading input tables")
-    diags.extend(load_inputs(con, root, ws.tables, needed, ws.pfs))
+    # the lines are summed by the plans' date buckets in the pass that checks them
+    buckets = None if period is None else (bucket_starts(list(plans.values()), period), period.end)
+    diags.extend(load_inputs(con, root, ws.tables, needed, ws.pfs, buckets))
     physicians = _physicians(con, plans, diags) if _has_table(con, "stg_physicians") else []
     if diags.has_errors() or period is None:
         con.close()

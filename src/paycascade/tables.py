@@ -91,6 +91,17 @@ class Column:
 
 
 @dataclass(frozen=True)
+class LineGrouping:
+    """Rows summed by ``keys`` (input columns, as written) and the bucket of ``date``, with
+    the staged ``sums`` added up: what the pipeline prices, a few rows per physician and code
+    instead of one per line."""
+
+    keys: tuple[str, ...]
+    date: str
+    sums: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class TableSpec:
     """One input table: its columns, whether every workspace needs it, and its unique key."""
 
@@ -103,6 +114,9 @@ class TableSpec:
     date_ranges: tuple[tuple[str, str], ...] = ()
     #: columns computed in staging, with their DuckDB type
     derived: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    #: how the pipeline sums this table's rows (the big one: encounter lines), so that
+    #: checking and summing can share one pass over them
+    grouping: LineGrouping | None = None
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -247,6 +261,9 @@ ENCOUNTERS = TableSpec(
     # the modifiers as written (trimmed, upper case, '' for none), which lines are summed by
     # before the list is parsed (see MODIFIER_SEPARATORS)
     derived=(("pfs_modifier", "VARCHAR"), ("modifier_text", "VARCHAR")),
+    grouping=LineGrouping(
+        keys=("npi", "hcpcs", "modifiers", "status", "wrvu"), date="service_date", sums=("units",)
+    ),
 )
 
 QUALITY = TableSpec(

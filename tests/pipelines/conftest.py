@@ -133,9 +133,10 @@ class Workspace:
         needed: Iterable[str] = (),
         table_paths: Mapping[str, str] | None = None,
         pfs: bool = True,
+        buckets: tuple[Sequence[date], date] | None = None,
     ) -> Diagnostics:
         pfs_path = Path("data/reference/pfs.csv") if pfs and self.pfs is not None else None
-        return load_inputs(self.con, self.root, table_paths, set(needed), pfs_path)
+        return load_inputs(self.con, self.root, table_paths, set(needed), pfs_path, buckets)
 
     def messages(self, **kwargs: Any) -> list[str]:
         """Every diagnostic as ``file:row:column: message``, in report order."""

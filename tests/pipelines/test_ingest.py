@@ -345,23 +345,35 @@ def _encounter_row(draw: st.DrawFn) -> dict[str, str]:
     return row
 
 
-@given(st.lists(_encounter_row(), min_size=1, max_size=6))
+@given(st.lists(_encounter_row(), min_size=1, max_size=6), st.booleans())
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_checking_distinct_values_finds_a_problem_exactly_when_the_rows_have_one(
-    rows: list[dict[str, str]],
+    rows: list[dict[str, str]], summed: bool
 ) -> None:
-    """The fast path says "no row fails" exactly when checking every row finds nothing."""
+    """The fast paths say "no row fails" exactly when checking every row finds nothing: the
+    distinct values of each check's columns, or (``summed``, with a run's buckets) the lines
+    grouped by their key columns while the other columns are checked per line."""
     verdicts: list[bool] = []
-
-    def spy(ctx: Any, state: Any, rel: Any, checks: Any) -> bool:
-        if state.spec.name == "encounters":
-            verdicts.append(real(ctx, state, rel, checks))
-        return False  # always check every row too, to compare
+    buckets = ([date(2026, 1, 1), date(2026, 7, 1)], date(2026, 12, 31)) if summed else None
 
     real = ingest._passes_by_values
-    with tempfile.TemporaryDirectory() as tmp, patch.object(ingest, "_passes_by_values", spy):
+
+    def spy(ctx: Any, state: Any, rel: Any, checks: Any) -> bool:
+        verdict = real(ctx, state, rel, checks)
+        if state.spec.name != "encounters":
+            return verdict
+        verdicts.append(verdict)
+        return False  # check every row too, to compare
+
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        patch.object(ingest, "_passes_by_values", spy),
+    ):
         ws = make_workspace(Path(tmp))
         ws.csv("physicians", PHYSICIANS)
         ws.csv("encounters", rows)
-        found = [d for d in ws.load() if d.file == "data/encounters.csv"]
+        found = [d for d in ws.load(buckets=buckets) if d.file == "data/encounters.csv"]
+        groups = ingest.line_groups(ws.con, "encounters")
     assert verdicts == [not found], [d.format() for d in found]
+    # the sums are kept for the pipeline only when every line passed
+    assert (groups is not None) == (summed and not found)

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from paycascade.ingest import line_groups
 from paycascade.pipelines.aggregate import aggregate, make_buckets
 from paycascade.pipelines.crediting import ADJUSTMENTS, CreditingPolicy
 
@@ -159,10 +160,15 @@ def _messy(spec: dict[str, object], k: int) -> dict[str, object]:
 def test_grouping_raw_lines_first_on_duckdb_gives_the_same_marts(
     workspace: Workspace, specs: list[dict[str, object]], breakpoints: list[date]
 ) -> None:
-    """The DuckDB pushdown (group raw cells, stage per group) equals the Ibis expression."""
-    workspace.csv("encounters", [_messy(s, k) for k, s in enumerate(specs)])
-    diags = workspace.load()
+    """The DuckDB pushdown (raw cells grouped, while checked or later, then staged per group)
+    equals the Ibis expression."""
+    # every line twice, as written: groups of more than one line
+    workspace.csv("encounters", [_messy(s, k) for k, s in enumerate(specs)] * 2)
+    starts = [b.start for b in make_buckets(START, END, breakpoints)]
+    # summed by the run's buckets in the pass that checks them
+    diags = workspace.load(buckets=(starts, END))
     assert not diags.has_errors(), diags.format()
+    assert line_groups(workspace.con, "encounters") is not None
 
     def marts(pushdown: bool) -> dict[str, object]:
         aggs = aggregate(
@@ -185,6 +191,9 @@ def test_grouping_raw_lines_first_on_duckdb_gives_the_same_marts(
             },
         }
 
-    pushed, generic = marts(True), marts(False)
-    assert pushed == generic
-    assert pushed["groups"]  # the lines were grouped at all
+    summed_while_checked, generic = marts(True), marts(False)
+    assert summed_while_checked == generic
+    assert generic["groups"]  # the lines were grouped at all
+    # other buckets than ingest summed by (a reform's): the raw lines are grouped again
+    workspace.con.execute("DELETE FROM _pc_line_groups")
+    assert marts(True) == generic

@@ -6,7 +6,9 @@ Layers (each table stamped with ``run_id``):
     the one pass over the lines: lines and units summed by everything pricing and crediting
     read (a line's wRVU is its work RVU × its units, so pricing each group once is exact);
     ``bucket`` is ``BEFORE_PERIOD`` / ``AFTER_PERIOD`` for lines dated outside the period.
-    A hundred million lines become a few hundred thousand groups.
+    A hundred million lines become a few hundred thousand groups.  On DuckDB the groups are
+    made from the sums ingest kept while checking the lines, when they were summed by the
+    same buckets (``_duckdb_encounter_groups``).
 ``core_encounter_wrvu`` (a view over the groups of the period)
     the work RVU each group is priced by (the PFS row of its 26/TC/53 modifier or the global
     row, or the lines' own ``wrvu``), the unadjusted wRVU (work RVU × units), which crediting
@@ -63,7 +65,15 @@ import ibis.expr.datatypes as dt
 import pyarrow as pa
 
 from paycascade.pipelines.crediting import ADJUSTMENTS, CreditingPolicy
-from paycascade.pipelines.duck import materialize, materialize_sql, materialize_view, q
+from paycascade.pipelines.duck import (
+    AFTER_PERIOD,
+    BEFORE_PERIOD,
+    bucket_sql,
+    materialize,
+    materialize_sql,
+    materialize_view,
+    q,
+)
 from paycascade.refdata.pfs import REF_PFS_COLUMNS
 from paycascade.tables import (
     MODIFIER_SEPARATORS,
@@ -85,10 +95,6 @@ QTY2 = dt.Decimal(38, 8)
 # computes (scales add) is free there.  A cast to a type Ibis sees as different makes DuckDB
 # round a (small, aggregated) product back to the scale.
 _WRVU_ROUND = dt.Decimal(37, 12)
-
-#: ``bucket`` of encounter groups dated before / after the period
-BEFORE_PERIOD = -1
-AFTER_PERIOD = -2
 
 _DUCK_TO_IBIS = {
     "VARCHAR": dt.string,
@@ -259,9 +265,11 @@ def _duckdb_encounter_groups(backend: Any, pipe: _Pipeline) -> str | None:
     more than the grouping.  A staged value is a function of its raw cell, so grouping the
     raw cells (dates bucketed and units summed as staged, per line) and staging each group
     with the very expressions ``stg_encounters`` uses (:func:`staged_expressions`) gives the
-    same groups.  None when the table was not staged from input, or on another engine.
+    same groups.  When ingest already summed the lines by these buckets while checking them
+    (:func:`line_groups`), those sums are read instead of the lines.  None when the table was
+    not staged from input, or on another engine.
     """
-    from paycascade.ingest import staged_expressions
+    from paycascade.ingest import line_groups, staged_expressions
 
     if getattr(backend, "name", "") != "duckdb":
         return None
@@ -272,26 +280,23 @@ def _duckdb_encounter_groups(backend: Any, pipe: _Pipeline) -> str | None:
     keys = ["npi", "hcpcs", "modifier_text", "status", "wrvu"]
     if any(k not in exprs for k in [*keys, "service_date", "units"]):
         return None
-    raw = sorted({c.replace('""', '"') for k in keys for c in _RAW_COLUMN.findall(exprs[k])})
-    day = f"({exprs['service_date']})"
-    cases = " ".join(
-        f"WHEN {day} >= DATE '{b.start.isoformat()}' THEN {b.index}"
-        for b in reversed(pipe.buckets[1:])
-    )
-    bucket = (
-        f"CASE WHEN {day} < DATE '{pipe.start.isoformat()}' THEN {BEFORE_PERIOD} "
-        f"WHEN {day} > DATE '{pipe.end.isoformat()}' THEN {AFTER_PERIOD} {cases} ELSE 0 END"
-    )
-    inner_keys = [f"i.{q(c)} AS {q(c)}" for c in raw]
-    inner = (
-        f"SELECT {', '.join([*inner_keys, f'{bucket} AS bucket'])}, count(*) AS lines, "
-        f"sum({exprs['units']}) AS units FROM input_encounters i WHERE {where} GROUP BY ALL"
-    )
+    starts = [b.start for b in pipe.buckets]
+    done = line_groups(backend.con, "encounters")
+    if done is not None and done[1] == starts and done[2] == pipe.end:
+        source = q(done[0])
+    else:
+        raw = sorted({c.replace('""', '"') for k in keys for c in _RAW_COLUMN.findall(exprs[k])})
+        inner_keys = [f"i.{q(c)} AS {q(c)}" for c in raw]
+        bucket = bucket_sql(f"({exprs['service_date']})", starts, pipe.end)
+        source = (
+            f"(SELECT {', '.join([*inner_keys, f'{bucket} AS bucket'])}, count(*) AS lines, "
+            f"sum({exprs['units']}) AS units FROM input_encounters i WHERE {where} GROUP BY ALL)"
+        )
     outer = [f"{exprs[k]} AS {q(k)}" for k in keys]
     run_id = "'" + pipe.run_id.replace("'", "''") + "'"
     return (
         f"SELECT {', '.join(outer)}, bucket, sum(lines) AS lines, sum(units) AS units, "
-        f"{run_id} AS run_id FROM ({inner}) i GROUP BY ALL"
+        f"{run_id} AS run_id FROM {source} i GROUP BY ALL"
     )
 
 

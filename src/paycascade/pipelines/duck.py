@@ -13,6 +13,7 @@ typed exactly as the expression's Ibis schema.  Other backends use ``create_tabl
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -171,3 +172,22 @@ def materialize_sql(backend: Any, name: str, schema: Any, sql: str) -> Any:
         run(con, f"DROP TABLE IF EXISTS {q(tmp)}")
         raise
     return backend.table(name)
+
+
+#: the bucket of lines dated before / after the period
+BEFORE_PERIOD = -1
+AFTER_PERIOD = -2
+
+
+def bucket_sql(day: str, starts: Sequence[date], end: date) -> str:
+    """SQL for the bucket of the date ``day``: the index of the last of ``starts`` (sorted, the
+    first is the period's start) on or before it; ``BEFORE_PERIOD`` / ``AFTER_PERIOD`` outside
+    ``starts[0]`` … ``end``."""
+    cases = " ".join(
+        f"WHEN {day} >= DATE '{s.isoformat()}' THEN {k}"
+        for k, s in reversed(list(enumerate(starts))[1:])
+    )
+    return (
+        f"CASE WHEN {day} < DATE '{starts[0].isoformat()}' THEN {BEFORE_PERIOD} "
+        f"WHEN {day} > DATE '{end.isoformat()}' THEN {AFTER_PERIOD} {cases} ELSE 0 END"
+    )
