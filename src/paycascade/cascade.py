@@ -306,52 +306,73 @@ def line_of_sight(
     flows: Mapping[str, Mapping[str, int]],
 ) -> list[dict[str, Any]]:
     """What each contract earned, where it went, and this physician's part of it, with why."""
-    account = f"physician:{npi}"
-    mine: dict[str, list[Posting]] = defaultdict(list)
-    for p in postings:
-        if p.npi == npi and (p.source in pools or p.destination in pools):
-            mine[p.source if p.source in pools else p.destination].append(p)
-    out = []
-    for r in results:
-        f = flows[r.contract_id]
-        entry: dict[str, Any] = {
-            "contract": r.contract_id,
-            "kind": r.kind,
-            "payer": r.payer,
-            "result": plain_cents(r.result_cents),
-            "explanation": r.explanation,
-            "retained": plain_cents(f["retained"] + f["reserve"] + f["infrastructure"]),
-            "to_physicians": plain_cents(f["to_physicians"]),
-            "pass_through_ratio": ratio(f["to_physicians"], r.result_cents),
-            "pools": [],
-        }
-        for pool, funding in pools.items():
-            from_contract = sum(c for cid, c in funding.sources if cid == r.contract_id)
-            if from_contract == 0:
-                continue
-            lines = mine.get(pool, [])
-            net = sum(
-                p.amount_cents if p.destination == account else -p.amount_cents
-                for p in lines
-                if account in (p.source, p.destination)
-            )
-            share = 0
-            if funding.amount_cents:
-                share = int(
-                    (Decimal(net) * from_contract / funding.amount_cents).to_integral_value(
-                        ROUND_HALF_UP
-                    )
+    return LineOfSight(results, pools, flows).for_physician(npi, postings)
+
+
+class LineOfSight:
+    """The line of sight of every physician of a run: the contract-level parts once."""
+
+    def __init__(
+        self,
+        results: Sequence[ContractResult],
+        pools: Mapping[str, PoolFunding],
+        flows: Mapping[str, Mapping[str, int]],
+    ) -> None:
+        self.pools = pools
+        self.contracts: list[tuple[dict[str, Any], list[tuple[str, int, int]]]] = []
+        for r in results:
+            f = flows[r.contract_id]
+            head: dict[str, Any] = {
+                "contract": r.contract_id,
+                "kind": r.kind,
+                "payer": r.payer,
+                "result": plain_cents(r.result_cents),
+                "explanation": r.explanation,
+                "retained": plain_cents(f["retained"] + f["reserve"] + f["infrastructure"]),
+                "to_physicians": plain_cents(f["to_physicians"]),
+                "pass_through_ratio": ratio(f["to_physicians"], r.result_cents),
+            }
+            # (pool, what this contract put in it, what the pool received in all)
+            funded = []
+            for pool, funding in pools.items():
+                from_contract = sum(c for cid, c in funding.sources if cid == r.contract_id)
+                if from_contract != 0:
+                    funded.append((pool, from_contract, funding.amount_cents))
+            self.contracts.append((head, funded))
+
+    def for_physician(self, npi: str, postings: Sequence[Posting]) -> list[dict[str, Any]]:
+        """``postings``: at least this physician's (others are ignored)."""
+        account = f"physician:{npi}"
+        mine: dict[str, list[Posting]] = defaultdict(list)
+        for p in postings:
+            if p.npi == npi and (p.source in self.pools or p.destination in self.pools):
+                mine[p.source if p.source in self.pools else p.destination].append(p)
+        out = []
+        for head, funded in self.contracts:
+            entry = {**head, "pools": []}
+            for pool, from_contract, received in funded:
+                lines = mine.get(pool, [])
+                net = sum(
+                    p.amount_cents if p.destination == account else -p.amount_cents
+                    for p in lines
+                    if account in (p.source, p.destination)
                 )
-            reason = (
-                "; ".join(p.explanation for p in lines) or "your plan does not share in this pool"
-            )
-            entry["pools"].append(
-                {
-                    "pool": pool,
-                    "from_contract": plain_cents(from_contract),
-                    "your_share": plain_cents(share),
-                    "reason": reason,
-                }
-            )
-        out.append(entry)
-    return out
+                share = 0
+                if received:
+                    share = int(
+                        (Decimal(net) * from_contract / received).to_integral_value(ROUND_HALF_UP)
+                    )
+                reason = (
+                    "; ".join(p.explanation for p in lines)
+                    or "your plan does not share in this pool"
+                )
+                entry["pools"].append(
+                    {
+                        "pool": pool,
+                        "from_contract": plain_cents(from_contract),
+                        "your_share": plain_cents(share),
+                        "reason": reason,
+                    }
+                )
+            out.append(entry)
+        return out

@@ -608,7 +608,7 @@ def _write_error(ws: Workspace, path: Path, exc: OSError | duckdb.Error) -> Payc
 def _details(
     run_id: str, period: Period, loaded: Loaded, outcome: Outcome, review: Review | None = None
 ) -> dict[str, Any]:
-    from paycascade.cascade import line_of_sight
+    from paycascade.cascade import LineOfSight
     from paycascade.pipelines.views import wrvu_summaries
 
     by_npi: dict[str, list[Any]] = {}
@@ -616,6 +616,7 @@ def _details(
         if posting.npi is not None:
             by_npi.setdefault(posting.npi, []).append(posting)
     wrvu = wrvu_summaries(outcome.aggs)
+    sight = LineOfSight(outcome.contracts, outcome.pools, outcome.flows)
     out: dict[str, Any] = {}
     for p in loaded.physicians:
         plan = loaded.plans[p.plan]
@@ -631,9 +632,7 @@ def _details(
             wrvu=wrvu.get(p.npi, {}),
         )
         detail["pass_through_authorized"] = p.pass_through_authorized
-        detail["line_of_sight"] = line_of_sight(
-            p.npi, outcome.contracts, mine, outcome.pools, outcome.flows
-        )
+        detail["line_of_sight"] = sight.for_physician(p.npi, mine)
         if review is not None:
             detail["findings"] = review.for_physician(p.npi)
             position = review.fmv.get(p.npi)
