@@ -434,3 +434,12 @@ def test_write_csv_is_deterministic(tmp_path: Path) -> None:
     header = first.read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header[:3] == ["aco_id", "performance_year", "track"]
     assert header[-1] == "explanation"
+
+
+def test_header_only_file_fails_and_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "puf.csv"
+    path.write_text(",".join(_HEADER) + "\r\n\r\n", encoding="utf-8")
+    result = CliRunner().invoke(mssp_command, [str(path), "--out", str(tmp_path / "o.csv")])
+    assert result.exit_code == 1
+    assert f"{path}:2: no ACO rows: the file has a header and nothing under it" in result.output
+    assert not (tmp_path / "o.csv").exists()

@@ -1,11 +1,13 @@
 """The must-show flows in Debian's Chromium, headless, against a real uvicorn server on
-127.0.0.1.  They also take the screenshots in docs/screenshots/.  Skipped (loudly) without
-/usr/bin/chromium, except under CI, where a missing browser fails the suite."""
+127.0.0.1.  They also take screenshots: into a temporary folder, or into the folder
+``PAYCASCADE_SCREENSHOTS`` names (``make screenshots`` refreshes docs/screenshots/).  Skipped
+(loudly) without /usr/bin/chromium, except under CI, where a missing browser fails the suite."""
 
 from __future__ import annotations
 
 import io
 import os
+import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +21,8 @@ from paycascade.web import PortalApp, PortalConfig
 from .conftest import LiveServer, Login
 
 CHROMIUM = Path(os.environ.get("PAYCASCADE_CHROMIUM", "/usr/bin/chromium"))
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# the docs' screenshots change only when asked for, so a test run leaves the tree clean
+SHOTS = Path(os.environ.get("PAYCASCADE_SCREENSHOTS") or tempfile.mkdtemp(prefix="shots-"))
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
@@ -67,6 +70,7 @@ def _login(page: Page, live: LiveServer, user: Login) -> None:
 def _shot(target: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     target.screenshot(path=str(SHOTS / name))
+    assert (SHOTS / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_physician_sees_own_statement_only_and_logout_ends_session(

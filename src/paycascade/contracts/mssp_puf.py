@@ -562,6 +562,8 @@ def settle_puf(
             _settle_row(_Row(number, cells, layout), ctx, report)
     except csv.Error as exc:
         _fail(file, f"malformed CSV: {exc}", line=number + 1)
+    if report.data_rows == 0:
+        _fail(file, "no ACO rows: the file has a header and nothing under it", line=2)
     return report
 
 
