@@ -543,14 +543,17 @@ def _read_csv(ctx: _Context, state: _TableState, sf: SourceFile, tmp: str) -> bo
                 END AS message
             FROM {q(rej_err)}""",
         )
-        ctx.diags.add(
-            sf.display,
-            None,
-            f"{n_rejects} malformed row(s); the other rows of this file are checked once "
-            "the file can be read",
-            code="malformed",
-        )
-        state.excluded.add(sf.display)
+        rejected = frozenset(int(r[0]) for r in run(con, f"SELECT DISTINCT line FROM {q(rej_err)}"))
+        # the other rows are checked too, when each can still be given its spreadsheet row
+        if not _fix_row_numbers(ctx, sf, tmp, encoding, header_line, delim, rejected):
+            ctx.diags.add(
+                sf.display,
+                None,
+                f"{n_rejects} malformed row(s); the other rows of this file are checked once "
+                "the file can be read",
+                code="malformed",
+            )
+            state.excluded.add(sf.display)
     else:
         _fix_row_numbers(ctx, sf, tmp, encoding, header_line, delim)
     run(con, f"DROP TABLE IF EXISTS {q(rej_err)}")
@@ -583,26 +586,39 @@ def _mixed_line_ending(path: Path) -> tuple[int, str, str] | None:
 
 
 def _fix_row_numbers(
-    ctx: _Context, sf: SourceFile, tmp: str, encoding: str, header_line: int, delim: str
-) -> None:
-    """Make ``_row`` the spreadsheet row when the file has blank lines between its rows.
+    ctx: _Context,
+    sf: SourceFile,
+    tmp: str,
+    encoding: str,
+    header_line: int,
+    delim: str,
+    rejected: frozenset[int] = frozenset(),
+) -> bool:
+    """Make ``_row`` the spreadsheet row when the file has blank lines between its rows, or
+    malformed rows DuckDB set aside (``rejected``: their rows).
 
     DuckDB skips blank lines, so record ``k`` is on line ``header_line + k`` only if there are
     none; that is checked by counting lines (fast), and only a file that has them is read once
-    more, streaming, to find each record's row.
+    more, streaming, to find each record's row.  False when rows were rejected and the other
+    records cannot be matched to rows with certainty (the caller then checks none of them).
     """
     con = ctx.con
     records = int(run(con, f"SELECT count(*) FROM {q(tmp)}")[0][0])
-    if _content_lines(sf.path) == header_line + records:
-        return
+    if not rejected and _content_lines(sf.path) == header_line + records:
+        return True
     rows = array("q")
     py_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
     with sf.path.open(newline="", encoding=py_encoding, errors="replace") as fh:
         reader = csv.reader(fh, delimiter=delim)
-        for n, rec in enumerate(reader, start=1):
-            if n > header_line and rec:
-                rows.append(n)
+        try:
+            for n, rec in enumerate(reader, start=1):
+                if n > header_line and rec and n not in rejected:
+                    rows.append(n)
+        except csv.Error:
+            return False
     if len(rows) != records:
+        if rejected:
+            return False
         ctx.diags.add(
             sf.display,
             None,
@@ -611,7 +627,7 @@ def _fix_row_numbers(
             severity="warning",
             code="row_numbers",
         )
-        return
+        return True
     mapping = pa.table(
         {
             "_rec": pa.array(range(1, records + 1), pa.int64()),
@@ -627,6 +643,7 @@ def _fix_row_numbers(
         )
     finally:
         con.unregister(view)
+    return True
 
 
 def _cell_text(value: object) -> str | None:

@@ -165,13 +165,14 @@ def test_malformed_and_binary_files(ws: Workspace) -> None:
     ws.write(
         "data/encounters.csv",
         f"npi,service_date,hcpcs\n{npi(1)},2026-01-02,99213\n{npi(1)},2026-01-02,99213,extra\n"
+        f"\n{npi(1)},2026-02-30,99213\n"
         f'{npi(1)},"2026-01-02,99213\n',
     )
+    # the rows that can be read are checked too, each named by its spreadsheet row
     assert ws.messages() == [
-        "data/encounters.csv: 2 malformed row(s); the other rows of this file are checked "
-        "once the file can be read",
         "data/encounters.csv:3: malformed row: expected 3 values, found 4",
-        "data/encounters.csv:4: malformed row: a quote is not closed, or a value has a stray quote",
+        "data/encounters.csv:5:service_date: '2026-02-30' is not a date (YYYY-MM-DD)",
+        "data/encounters.csv:6: malformed row: a quote is not closed, or a value has a stray quote",
     ]
     ws.write("data/encounters.csv", bytes(range(256)) * 8)
     assert ws.messages() == [
