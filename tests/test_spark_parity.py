@@ -11,6 +11,8 @@ import os
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from paycascade.demo.workspace import write_demo
@@ -35,6 +37,18 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip(message)
     root = tmp_path_factory.mktemp("parity") / "ws"
     write_demo(root, physicians=40, seed=7)
+    # modifiers written with every kind of white space: both engines must split them alike
+    # (Java's \s includes the vertical tab, RE2's does not)
+    path = root / "data" / "encounters.parquet"
+    lines = pq.read_table(path)
+    written = ["51\x0b59", "80\t51", " 80 ,62 ", "50\x0c51", "LT\r\nRT", "RT;51:59"]
+    # on lines without modifiers, so that each is still priced by the same PFS row
+    mods = [written[i % len(written)] if i % 7 == 0 and not m else m for i, m in
+            enumerate(lines.column("modifiers").to_pylist())]  # fmt: skip
+    lines = lines.set_column(
+        lines.column_names.index("modifiers"), "modifiers", pa.array(mods, pa.string())
+    )
+    pq.write_table(lines, path)
     return root
 
 

@@ -212,8 +212,10 @@ PHYSICIANS = TableSpec(
     ),
 )
 
-#: what separates modifiers in a ``modifiers`` cell (a regular expression)
-MODIFIER_SEPARATORS = r"[\s,:;]+"
+#: what separates modifiers in a ``modifiers`` cell (a regular expression).  Spelled out, not
+#: ``\s``: RE2 (DuckDB) and Java (Spark) disagree on ``\s`` (Java's includes vertical tab),
+#: and both engines must split a cell the same way
+MODIFIER_SEPARATORS = r"[ \t\n\f\r,:;]+"
 #: the modifiers that select a PFS row of their own, in order of precedence
 PFS_ROW_MODIFIERS = ("26", "TC", "53")
 
