@@ -122,7 +122,7 @@ def load(root: Path, period_text: str | None, progress: Progress = _quiet) -> Lo
         # DuckDB draws a progress bar for queries that run longer than two seconds
         con.execute("SET enable_progress_bar = true")
         con.execute("SET enable_progress_bar_print = true")
-    progress("reading input tables")
+    progress("reading and checking input tables")
     # the lines are summed by the plans' date buckets in the pass that checks them
     buckets = None if period is None else (bucket_starts(list(plans.values()), period), period.end)
     diags.extend(load_inputs(con, root, ws.tables, needed, ws.pfs, buckets))
