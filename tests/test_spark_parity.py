@@ -54,7 +54,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_duckdb_and_spark_give_identical_ledgers(workspace: Path) -> None:
     on_duckdb = run(workspace, engine="duckdb")
-    files = ("ledger.csv", "statements.csv", "contracts.csv", "cascade.csv")
+    files = ("ledger.csv", "statements.csv", "contracts.csv", "cascade.csv", "findings.csv",
+             "statements.json")  # fmt: skip
     expected = {name: (on_duckdb.out_dir / name).read_bytes() for name in files}
     on_spark = run(workspace, engine="spark")
     assert on_spark.run_id == on_duckdb.run_id
