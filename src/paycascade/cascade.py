@@ -298,19 +298,9 @@ def contract_rows(
     return rows
 
 
-def line_of_sight(
-    npi: str,
-    results: Sequence[ContractResult],
-    postings: Sequence[Posting],
-    pools: Mapping[str, PoolFunding],
-    flows: Mapping[str, Mapping[str, int]],
-) -> list[dict[str, Any]]:
-    """What each contract earned, where it went, and this physician's part of it, with why."""
-    return LineOfSight(results, pools, flows).for_physician(npi, postings)
-
-
 class LineOfSight:
-    """The line of sight of every physician of a run: the contract-level parts once."""
+    """What each contract earned, where it went, and each physician's part of it, with why:
+    the contract-level parts computed once per run, the physician's part per call."""
 
     def __init__(
         self,

@@ -63,6 +63,7 @@ from paycascade.tables import (
     PFS_ROW_MODIFIERS,
     REQUIRED_TABLES,
     TABLES,
+    TABLES_BY_NAME,
     Column,
     LineGrouping,
     TableSpec,
@@ -1234,14 +1235,13 @@ def _passes_by_values(
         if cols is None or not cols <= set(state.columns):
             return False
         sets.setdefault(cols, []).append(check)
-    grouping = state.spec.grouping
-    if grouping is None or ctx.buckets is None or grouping.date not in state.columns:
-        grouping = None
-    main: frozenset[str] | None = None
+    grouping, buckets = state.spec.grouping, ctx.buckets
+    if grouping is None or buckets is None or grouping.date not in state.columns:
+        grouping = buckets = None
+    main: frozenset[str] = frozenset()
     merged: dict[frozenset[str], list[_Check]] = {}
     if grouping is not None:
-        keys = frozenset(k for k in grouping.keys if k in state.columns)
-        main = keys | {_BUCKET}
+        main = frozenset(k for k in grouping.keys if k in state.columns) | {_BUCKET}
         merged[main] = []
     # a check whose columns are a subset of another's runs on that one's combinations
     for cols, group in sorted(sets.items(), key=lambda g: (-len(g[0]), sorted(g[0]))):
@@ -1250,13 +1250,9 @@ def _passes_by_values(
     names = sorted(set().union(*merged))
     source = f"(SELECT i.* FROM {q('input_' + state.spec.name)} i {_input_where(state)}) i"
     measures: list[str] = []
-    if grouping is not None:
-        staged = _staged_sql(state)
-        starts, end = ctx.buckets or ((), date.min)
-        sums = ", ".join(f"{staged[m]} AS {q('_sum_' + m)}" for m in grouping.sums)
-        source = (
-            f"(SELECT i.*, {bucket_sql(staged[grouping.date], starts, end)} AS {_BUCKET}, "
-            f"{sums} FROM {q('input_' + state.spec.name)} i {_input_where(state)}) i"
+    if grouping is not None and buckets is not None:
+        source = _bucketed_lines(
+            state.spec.name, _staged_sql(state), _input_where(state), grouping, buckets
         )
         measures = ["count(*) AS _pc_lines"]
         measures += [f"sum(i.{q('_sum_' + m)}) AS {q('_sum_' + m)}" for m in grouping.sums]
@@ -1294,13 +1290,55 @@ def _passes_by_values(
         else [(False,)]
     )
     passes = not found[0][0]
-    if passes and grouping is not None and main is not None and ctx.buckets is not None:
-        _keep_line_groups(ctx, state, grouping, main, values, set_id(main))
+    if passes and grouping is not None and buckets is not None:
+        _keep_line_groups(ctx, state, grouping, main, values, set_id(main), buckets)
     drop_relation(ctx.con, values)
     return passes
 
 
 _BUCKET = "_pc_bucket"
+
+
+def _bucketed_lines(
+    table: str,
+    staged: Mapping[str, str],
+    where: str,
+    grouping: LineGrouping,
+    buckets: tuple[Sequence[date], date],
+) -> str:
+    """The rows of ``input_<table>`` (aliased ``i``) with the bucket of their staged date
+    (``_pc_bucket``) and their staged measures (``_sum_<column>``), to be summed."""
+    starts, end = buckets
+    sums = "".join(f", {staged[m]} AS {q('_sum_' + m)}" for m in grouping.sums)
+    return (
+        f"(SELECT i.*, {bucket_sql(staged[grouping.date], starts, end)} AS {_BUCKET}{sums} "
+        f"FROM {q('input_' + table)} i {where}) i"
+    )
+
+
+def _summed_columns(keys: Sequence[str], grouping: LineGrouping, lines: str) -> list[str]:
+    """The columns of summed lines: the keys as written, ``bucket``, ``lines``, the sums."""
+    cols = [*(q(k) for k in keys), f"{_BUCKET} AS bucket", f"{lines} AS lines"]
+    return cols + [f"{q('_sum_' + m)} AS {q(m)}" for m in grouping.sums]
+
+
+def regrouped_lines(
+    con: duckdb.DuckDBPyConnection, table: str, buckets: tuple[Sequence[date], date]
+) -> str | None:
+    """SQL summing the staged rows of ``table`` (raw key cells, ``bucket`` by ``buckets``,
+    ``lines``, the sums) like the sums ingest keeps, for other buckets than those; None when
+    the table has no grouping or was not staged from input."""
+    grouping, staged = TABLES_BY_NAME[table].grouping, staged_expressions(con, table)
+    if grouping is None or staged is None:
+        return None
+    exprs, where = staged
+    present = {name for name, _ in columns_of(con, q(f"input_{table}"))}
+    keys = [k for k in grouping.keys if k in present]
+    source = _bucketed_lines(table, exprs, f"WHERE {where}", grouping, buckets)
+    sums = [f"sum(i.{q('_sum_' + m)}) AS {q('_sum_' + m)}" for m in grouping.sums]
+    by = ", ".join([*(f"i.{q(k)}" for k in keys), f"i.{_BUCKET}"])
+    inner = f"SELECT {by}, count(*) AS _pc_lines, {', '.join(sums)} FROM {source} GROUP BY {by}"
+    return f"(SELECT {', '.join(_summed_columns(keys, grouping, '_pc_lines'))} FROM ({inner}))"
 
 
 def _keep_line_groups(
@@ -1310,12 +1348,10 @@ def _keep_line_groups(
     main: frozenset[str],
     values: str,
     main_id: int,
+    buckets: tuple[Sequence[date], date],
 ) -> None:
     """``_pc_groups_<table>``: the rows of the key set of ``values``, and the buckets used."""
-    assert ctx.buckets is not None
-    keys = [k for k in grouping.keys if k in main]
-    cols = [*(q(k) for k in keys), f"{_BUCKET} AS bucket", "_pc_lines AS lines"]
-    cols += [f"{q('_sum_' + m)} AS {q(m)}" for m in grouping.sums]
+    cols = _summed_columns([k for k in grouping.keys if k in main], grouping, "_pc_lines")
     table = f"_pc_groups_{state.spec.name}"
     run(
         ctx.con,
@@ -1327,7 +1363,7 @@ def _keep_line_groups(
         f'CREATE TABLE IF NOT EXISTS {GROUPS_TABLE} ("table" VARCHAR, starts DATE[], "end" DATE)',
     )
     run(ctx.con, f'DELETE FROM {GROUPS_TABLE} WHERE "table" = ?', [state.spec.name])
-    starts, end = ctx.buckets
+    starts, end = buckets
     run(
         ctx.con,
         f"INSERT INTO {GROUPS_TABLE} VALUES (?, ?, ?)",

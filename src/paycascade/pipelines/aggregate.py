@@ -52,7 +52,6 @@ credit are computed on per-physician sums.  Marts carry wRVUs at 12 places
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -68,7 +67,6 @@ from paycascade.pipelines.crediting import ADJUSTMENTS, CreditingPolicy
 from paycascade.pipelines.duck import (
     AFTER_PERIOD,
     BEFORE_PERIOD,
-    bucket_sql,
     materialize,
     materialize_sql,
     materialize_view,
@@ -255,9 +253,6 @@ def aggregate_on(
     )
 
 
-_RAW_COLUMN = re.compile(r'\bi\."((?:[^"]|"")+)"')
-
-
 def _duckdb_encounter_groups(backend: Any, pipe: _Pipeline) -> str | None:
     """``core_encounter_groups`` on DuckDB: the raw lines grouped first, then staged per group.
 
@@ -269,29 +264,24 @@ def _duckdb_encounter_groups(backend: Any, pipe: _Pipeline) -> str | None:
     (:func:`line_groups`), those sums are read instead of the lines.  None when the table was
     not staged from input, or on another engine.
     """
-    from paycascade.ingest import line_groups, staged_expressions
+    from paycascade.ingest import line_groups, regrouped_lines, staged_expressions
 
     if getattr(backend, "name", "") != "duckdb":
         return None
     staged = staged_expressions(backend.con, "encounters")
     if staged is None:
         return None
-    exprs, where = staged
-    keys = ["npi", "hcpcs", "modifier_text", "status", "wrvu"]
-    if any(k not in exprs for k in [*keys, "service_date", "units"]):
-        return None
+    exprs = staged[0]
     starts = [b.start for b in pipe.buckets]
     done = line_groups(backend.con, "encounters")
     if done is not None and done[1] == starts and done[2] == pipe.end:
-        source = q(done[0])
-    else:
-        raw = sorted({c.replace('""', '"') for k in keys for c in _RAW_COLUMN.findall(exprs[k])})
-        inner_keys = [f"i.{q(c)} AS {q(c)}" for c in raw]
-        bucket = bucket_sql(f"({exprs['service_date']})", starts, pipe.end)
-        source = (
-            f"(SELECT {', '.join([*inner_keys, f'{bucket} AS bucket'])}, count(*) AS lines, "
-            f"sum({exprs['units']}) AS units FROM input_encounters i WHERE {where} GROUP BY ALL)"
-        )
+        source: str | None = q(done[0])
+    else:  # summed by other buckets (a reform's): sum the raw cells again
+        source = regrouped_lines(backend.con, "encounters", (starts, pipe.end))
+    if source is None:
+        return None
+    # staged per group: the raw key cells through the very expressions of stg_encounters
+    keys = ["npi", "hcpcs", "modifier_text", "status", "wrvu"]
     outer = [f"{exprs[k]} AS {q(k)}" for k in keys]
     run_id = "'" + pipe.run_id.replace("'", "''") + "'"
     return (
