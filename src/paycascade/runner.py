@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from paycascade import __version__
 from paycascade.compliance.findings import Finding, findings_csv
-from paycascade.contracts.base import ContractResult, Episode, PoolFunding
+from paycascade.contracts.base import ContractResult, EpisodeVolume, PoolFunding
 from paycascade.contracts.loader import ContractSpec, load_contracts
 from paycascade.diagnostics import Diagnostics, PaycascadeError
 from paycascade.engine import Computation, bucket_starts, compute
@@ -354,7 +355,9 @@ def compute_outcome(
     progress("settling payer contracts")
     t2 = time.perf_counter()
     diags = Diagnostics()
-    results = settle_all(contracts, _performance(aggs), _episodes(aggs), period, ws.rounding, diags)
+    results = settle_all(
+        contracts, _performance(aggs), _episode_volumes(aggs), period, ws.rounding, diags
+    )
     loaded.diagnostics.extend(diags)
     if diags.has_errors():
         raise PaycascadeError(loaded.diagnostics)
@@ -404,31 +407,34 @@ def _performance(aggs: Any) -> dict[tuple[str, str], dict[str, Decimal]]:
     return out
 
 
-def _episodes(aggs: Any) -> list[Episode]:
+def _episode_volumes(aggs: Any) -> dict[str, EpisodeVolume]:
+    """Contract id → its episodes' count and actual spend in cents, summed on Arrow columns.
+
+    Each episode's spend is rounded to the cent (half to even) before summing, as
+    :func:`~paycascade.contracts.base.episode_volumes` does with ``Episode`` rows; the pipeline
+    keeps only episodes starting in the period."""
     table = aggs.episodes
     if table.num_rows == 0:
-        return []
-    cols = {name: table.column(name).to_pylist() for name in table.column_names}
-    none = [None] * table.num_rows
-    return [
-        Episode(
-            contract_id=str(contract),
-            episode_id=str(episode),
-            npi=None if npi is None else str(npi),
-            start=start,
-            actual_cents=int((Decimal(spend) * 100).to_integral_value()),
-            episode_type=None if kind is None else str(kind),
-        )
-        for contract, episode, npi, start, spend, kind in zip(
-            cols["contract_id"],
-            cols["episode_id"],
-            cols.get("npi", none),
-            cols["start_date"],
-            cols["actual_spend"],
-            cols.get("episode_type", none),
+        return {}
+    spend = table.column("actual_spend")
+    if not pa.types.is_decimal(spend.type):  # staged as DECIMAL(18,4); an engine may differ
+        spend = pc.cast(spend, pa.decimal128(38, 10))
+    hundred = pa.scalar(Decimal(100), pa.decimal128(3, 0))
+    cents = pc.cast(pc.round(pc.multiply(spend, hundred), 0, "half_to_even"), pa.int64())
+    sums = (
+        pa.table({"contract_id": pc.cast(table.column("contract_id"), pa.string()), "c": cents})
+        .group_by("contract_id")
+        .aggregate([("c", "sum"), ("c", "count")])
+    )
+    return {
+        str(cid): EpisodeVolume(int(n), int(total))
+        for cid, total, n in zip(
+            sums.column("contract_id").to_pylist(),
+            sums.column("c_sum").to_pylist(),
+            sums.column("c_count").to_pylist(),
             strict=True,
         )
-    ]
+    }
 
 
 def run(

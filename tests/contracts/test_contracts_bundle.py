@@ -6,14 +6,19 @@ import textwrap
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from paycascade.contracts.base import Episode
+from paycascade.contracts.base import Episode, EpisodeVolume, episode_volumes
 from paycascade.contracts.bundle import settle
 from paycascade.contracts.loader import ContractInputError, ContractSpec, load_contracts
 from paycascade.diagnostics import Diagnostics
 from paycascade.periods import parse_period
+from paycascade.runner import _episode_volumes
 
 D = Decimal
 YEAR = parse_period("2026")
@@ -51,7 +56,7 @@ def specs(tmp_path: Path) -> dict[str, ContractSpec]:
     return loaded
 
 
-def lejr_episodes(actuals_cents: list[int]) -> list[Episode]:
+def lejr_episodes(actuals_cents: list[int]) -> EpisodeVolume:
     rows = [
         Episode("lejr-bundle", f"E{i}", "1234567890", date(2026, 3, i + 1), cents, "LEJR")
         for i, cents in enumerate(actuals_cents)
@@ -59,7 +64,9 @@ def lejr_episodes(actuals_cents: list[int]) -> list[Episode]:
     # neither an episode of the year before nor one of another contract counts
     rows.append(Episode("lejr-bundle", "OLD", None, date(2025, 12, 31), 99_999_999))
     rows.append(Episode("other", "X", None, date(2026, 5, 1), 99_999_999))
-    return rows
+    volumes = episode_volumes(rows, YEAR)
+    assert volumes["other"] == EpisodeVolume(1, 99_999_999)
+    return volumes["lejr-bundle"]
 
 
 def test_stop_loss_binds(specs: dict[str, ContractSpec]) -> None:
@@ -81,7 +88,7 @@ def test_stop_gain_binds(specs: dict[str, ContractSpec]) -> None:
     # no episode rows: 12 episodes × 41,850.00 = 502,200.00 − 380,000.00 = 122,200.00
     # stop-gain 20% × 502,200.00 = 100,440.00 < 122,200.00 → 100,440.00
     metrics = {"episodes": D(12), "actual_spend": D("380000")}
-    result = settle(specs["cabg-bundle"], metrics, [], YEAR, "half_up")
+    result = settle(specs["cabg-bundle"], metrics, None, YEAR, "half_up")
     assert result.result_cents == 10_044_000
     assert result.explanation == (
         "target price $41,850.00 per episode; 12 episodes (from contract_performance) × "
@@ -120,7 +127,7 @@ def test_full_quality_keeps_everything(specs: dict[str, ContractSpec]) -> None:
 def test_loss_without_stop_loss_is_unlimited(specs: dict[str, ContractSpec]) -> None:
     # 2 × 41,850 = 83,700 − 90,000 = −6,300.00; cabg declares no stop-loss
     metrics = {"episodes": D(2), "actual_spend": D(90000)}
-    result = settle(specs["cabg-bundle"], metrics, [], YEAR, "half_up")
+    result = settle(specs["cabg-bundle"], metrics, None, YEAR, "half_up")
     assert result.result_cents == -630_000
     assert result.explanation.endswith("no stop-loss declared → owed −$6,300.00")
 
@@ -140,4 +147,34 @@ def test_quality_score_needed_only_for_a_positive_reconciliation(
 def test_episode_count_must_be_whole(specs: dict[str, ContractSpec]) -> None:
     metrics = {"episodes": D("2.5"), "actual_spend": D(1)}
     with pytest.raises(ContractInputError, match=r"metric 'episodes' is 2\.5; it must be a whole"):
-        settle(specs["cabg-bundle"], metrics, [], YEAR, "half_up")
+        settle(specs["cabg-bundle"], metrics, None, YEAR, "half_up")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["lejr", "cabg", "spine"]),
+            st.decimals(min_value=0, max_value=10**9, places=4, allow_nan=False),
+        ),
+        max_size=40,
+    )
+)
+def test_episode_volumes_from_arrow_columns_equal_the_row_sums(
+    rows: list[tuple[str, Decimal]],
+) -> None:
+    # the run sums the pipeline's episodes on Arrow columns; each spend is rounded to the cent
+    # (half to even, the Decimal default) before summing, as an Episode row holds it
+    table = pa.table(
+        {
+            "contract_id": pa.array([c for c, _ in rows], pa.string()),
+            "actual_spend": pa.array([s for _, s in rows], pa.decimal128(18, 4)),
+        }
+    )
+    episodes = [
+        Episode(c, str(i), None, date(2026, 6, 1), int((s * 100).to_integral_value()))
+        for i, (c, s) in enumerate(rows)
+    ]
+    expected = episode_volumes(episodes, YEAR)
+    assert _episode_volumes(SimpleNamespace(episodes=table)) == expected
+    assert sum(v.count for v in expected.values()) == len(rows)

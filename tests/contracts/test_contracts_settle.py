@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from paycascade.contracts.base import Episode
+from paycascade.contracts.base import Episode, episode_volumes
 from paycascade.contracts.loader import ContractSpec, load_contracts
 from paycascade.contracts.settle import settle_all
 from paycascade.diagnostics import Diagnostics
@@ -91,7 +91,8 @@ def test_results_in_contract_id_order_and_problems_at_the_contract(
         episode("b-quality", 80_000),
     ]
     diags = Diagnostics()
-    results = settle_all(specs, performance, episodes, YEAR, "half_up", diags)
+    volumes = episode_volumes(episodes, YEAR)
+    results = settle_all(specs, performance, volumes, YEAR, "half_up", diags)
     # a-cap: 100 × 10 × 1 = 1,000 − 900 = 100.00; z-p4p: 1,000 × 2% = 20.00; 'old' ended in 2025
     assert [(r.contract_id, r.result_cents) for r in results] == [
         ("a-cap", 10_000),
@@ -109,7 +110,7 @@ def test_results_in_contract_id_order_and_problems_at_the_contract(
 def test_a_missing_metric_is_named(specs: dict[str, ContractSpec]) -> None:
     performance = {("z-p4p", "2026"): {"ffs_revenue": D(1000), "quality_scor": D("0.9")}}
     diags = Diagnostics()
-    results = settle_all({"z-p4p": specs["z-p4p"]}, performance, [], YEAR, "half_up", diags)
+    results = settle_all({"z-p4p": specs["z-p4p"]}, performance, {}, YEAR, "half_up", diags)
     assert results == []
     assert [d.format() for d in diags.sorted()] == [
         "contracts/p4p.yaml:1: warning: contract 'z-p4p', period 2026: metric 'quality_scor' in "
@@ -130,7 +131,7 @@ def test_a_term_problem_points_at_its_key(specs: dict[str, ContractSpec]) -> Non
         }
     }
     diags = Diagnostics()
-    results = settle_all({"aco": specs["aco"]}, performance, [], YEAR, "half_up", diags)
+    results = settle_all({"aco": specs["aco"]}, performance, {}, YEAR, "half_up", diags)
     assert results == []
     assert diags.format() == (
         "contracts/aco.yaml:5: contract 'aco', period 2026: no MSSP rules for performance year "
@@ -142,6 +143,6 @@ def test_quarter_periods_key_the_rows(specs: dict[str, ContractSpec]) -> None:
     performance = {("z-p4p", "2026-Q3"): {"ffs_revenue": D(500), "quality_score": D(1)}}
     diags = Diagnostics()
     q3 = parse_period("2026-Q3")
-    results = settle_all({"z-p4p": specs["z-p4p"]}, performance, [], q3, "half_up", diags)
+    results = settle_all({"z-p4p": specs["z-p4p"]}, performance, {}, q3, "half_up", diags)
     assert [(r.period, r.result_cents) for r in results] == [("2026-Q3", 1_000)]
     assert not diags.items

@@ -13,12 +13,13 @@ over is retained.  Losses are retained by the system unless the allocation decla
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from paycascade.money import allocate
+from paycascade.periods import Period
 
 #: Where an allocation share can go (besides ``pool:<name>``).
 SYSTEM_DESTINATIONS = ("retained", "reserve", "infrastructure")
@@ -122,3 +123,26 @@ class Episode:
     start: date
     actual_cents: int
     episode_type: str | None = None
+
+
+@dataclass(frozen=True)
+class EpisodeVolume:
+    """A bundle contract's episodes in a period: how many, and their actual spend in cents.
+
+    All a settlement reads of the episodes; the run sums them on Arrow columns
+    (``runner._episode_volumes``), :func:`episode_volumes` from rows."""
+
+    count: int
+    actual_cents: int
+
+
+def episode_volumes(episodes: Iterable[Episode], period: Period) -> dict[str, EpisodeVolume]:
+    """Contract id → the volume of its episodes starting in ``period`` (contracts with none left
+    out)."""
+    counts: dict[str, list[int]] = {}
+    for e in episodes:
+        if period.contains(e.start):
+            entry = counts.setdefault(e.contract_id, [0, 0])
+            entry[0] += 1
+            entry[1] += e.actual_cents
+    return {cid: EpisodeVolume(n, cents) for cid, (n, cents) in counts.items()}

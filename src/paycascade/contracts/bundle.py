@@ -19,11 +19,11 @@ Positive: the payer pays the system; negative: the system repays the payer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from paycascade.contracts.base import ContractResult, Episode
+from paycascade.contracts.base import ContractResult, EpisodeVolume
 from paycascade.contracts.loader import (
     ContractSpec,
     Kind,
@@ -130,17 +130,13 @@ def _target(
 
 
 def _volume(
-    spec: ContractSpec,
     metrics: Mapping[str, Decimal],
-    episodes: Sequence[Episode],
-    period: Period,
+    episodes: EpisodeVolume | None,
     rounding: RoundingMode,
 ) -> tuple[int, int, str, dict[str, str]]:
     """(episode count, actual spend in cents, where they came from, metrics used)."""
-    mine = [e for e in episodes if e.contract_id == spec.id and period.contains(e.start)]
-    if mine:
-        actual = sum(e.actual_cents for e in mine)
-        return len(mine), actual, "from the episodes table", {}
+    if episodes is not None and episodes.count:
+        return episodes.count, episodes.actual_cents, "from the episodes table", {}
     count = metric(
         metrics, "episodes", minimum=ZERO, whole=True, what="it must be a whole number ≥ 0"
     )
@@ -152,7 +148,7 @@ def _volume(
 def settle(
     spec: ContractSpec,
     metrics: Mapping[str, Decimal],
-    episodes: Sequence[Episode],
+    episodes: EpisodeVolume | None,
     period: Period,
     rounding: RoundingMode,
 ) -> ContractResult:
@@ -161,7 +157,7 @@ def settle(
     if not isinstance(terms, BundleTerms):
         raise TypeError(f"contract '{spec.id}' is not a bundle contract")
     target, target_text, inputs = _target(terms, period, rounding)
-    count, actual, origin, used = _volume(spec, metrics, episodes, period, rounding)
+    count, actual, origin, used = _volume(metrics, episodes, rounding)
     inputs.update(used)
     total = target * count
     recon = total - actual

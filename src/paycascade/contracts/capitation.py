@@ -19,11 +19,11 @@ the surplus or deficit:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from paycascade.contracts.base import ContractResult, Episode
+from paycascade.contracts.base import ContractResult, EpisodeVolume
 from paycascade.contracts.loader import (
     ContractSpec,
     Kind,
@@ -62,7 +62,7 @@ def parse(r: Reader) -> CapitationTerms | None:
 def settle(
     spec: ContractSpec,
     metrics: Mapping[str, Decimal],
-    episodes: Sequence[Episode],
+    episodes: EpisodeVolume | None,
     period: Period,
     rounding: RoundingMode,
 ) -> ContractResult:

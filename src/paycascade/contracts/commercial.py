@@ -13,11 +13,11 @@ Metrics (``contract_performance``): ``benchmark``, ``expenditures`` (dollars), a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from paycascade.contracts.base import ContractResult, Episode
+from paycascade.contracts.base import ContractResult, EpisodeVolume
 from paycascade.contracts.loader import ContractSpec, Kind, at_end, metric, pct, pct2, usd
 from paycascade.money import ONE, ZERO, RoundingMode, to_cents
 from paycascade.periods import Period
@@ -64,7 +64,7 @@ def parse(r: Reader) -> CommercialTerms | None:
 def settle(
     spec: ContractSpec,
     metrics: Mapping[str, Decimal],
-    episodes: Sequence[Episode],
+    episodes: EpisodeVolume | None,
     period: Period,
     rounding: RoundingMode,
 ) -> ContractResult:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -25,7 +25,7 @@ from paycascade.contracts.base import (
     SYSTEM_DESTINATIONS,
     Allocation,
     ContractResult,
-    Episode,
+    EpisodeVolume,
     Share,
 )
 from paycascade.diagnostics import Diagnostics
@@ -57,7 +57,7 @@ class ContractInputError(ValueError):
 
 
 Settle = Callable[
-    ["ContractSpec", Mapping[str, Decimal], Sequence[Episode], Period, RoundingMode],
+    ["ContractSpec", Mapping[str, Decimal], EpisodeVolume | None, Period, RoundingMode],
     ContractResult,
 ]
 

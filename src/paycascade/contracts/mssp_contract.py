@@ -16,12 +16,12 @@ whatever the workspace's rounding mode.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from paycascade.contracts import mssp as engine
-from paycascade.contracts.base import ContractResult, Episode
+from paycascade.contracts.base import ContractResult, EpisodeVolume
 from paycascade.contracts.loader import (
     ContractInputError,
     ContractSpec,
@@ -149,7 +149,7 @@ def _inputs(
 def settle(
     spec: ContractSpec,
     metrics: Mapping[str, Decimal],
-    episodes: Sequence[Episode],
+    episodes: EpisodeVolume | None,
     period: Period,
     rounding: RoundingMode,
 ) -> ContractResult:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from paycascade.contracts.base import ContractResult, Episode
+from paycascade.contracts.base import ContractResult, EpisodeVolume
 from paycascade.contracts.loader import (
     ContractSpec,
     Kind,
@@ -92,7 +92,7 @@ def _schedule(tiers: Sequence[Tier]) -> str:
 def settle(
     spec: ContractSpec,
     metrics: Mapping[str, Decimal],
-    episodes: Sequence[Episode],
+    episodes: EpisodeVolume | None,
     period: Period,
     rounding: RoundingMode,
 ) -> ContractResult:

@@ -5,7 +5,9 @@ Performance data comes from two tables, read by the ingestion layer:
 * ``contract_performance`` (``contract_id, period, metric, value``), passed as
   ``{(contract_id, period label): {metric: value}}``;
 * ``episodes`` (``contract_id, episode_id, npi, start_date, actual_spend, episode_type``),
-  passed as :class:`~paycascade.contracts.base.Episode` rows.
+  passed summed per contract (:class:`~paycascade.contracts.base.EpisodeVolume`, the
+  episodes starting in the period; :func:`~paycascade.contracts.base.episode_volumes` sums
+  rows).
 
 Each problem becomes a diagnostic at the contract's ``file:line`` and that contract is left out
 of the results; the others are settled.  A contract whose term (``start``/``end``) does not
@@ -15,10 +17,10 @@ overlap the period has nothing to settle and is skipped silently.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 
-from paycascade.contracts.base import ContractResult, Episode
+from paycascade.contracts.base import ContractResult, EpisodeVolume
 from paycascade.contracts.loader import ContractInputError, ContractSpec, Kind, kinds
 from paycascade.diagnostics import Diagnostics
 from paycascade.money import RoundingMode
@@ -28,7 +30,7 @@ from paycascade.periods import Period
 def settle_all(
     specs: Mapping[str, ContractSpec],
     performance: Mapping[tuple[str, str], Mapping[str, Decimal]],
-    episodes: Sequence[Episode],
+    episodes: Mapping[str, EpisodeVolume],
     period: Period,
     rounding: RoundingMode,
     diags: Diagnostics,
@@ -42,11 +44,9 @@ def settle_all(
             continue
         kind = table[spec.kind]
         rows = performance.get((spec.id, period.label)) or {}
-        mine: list[Episode] = []
-        if kind.uses_episodes:
-            mine = [e for e in episodes if e.contract_id == spec.id and period.contains(e.start)]
+        mine = episodes.get(spec.id) if kind.uses_episodes else None
         missing = f"no contract_performance rows for contract '{spec.id}' in period {period.label}"
-        if not rows and not mine:
+        if not rows and not (mine and mine.count):
             diags.add(spec.file, spec.line, missing)
             continue
         _unused(spec, kind, rows, period, diags)
