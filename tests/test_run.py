@@ -295,3 +295,29 @@ def test_reruns_are_byte_identical_for_any_encounters(
         )
     # the same run id and the same bytes, rerun in place or in another folder
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_gc_paused_restores_the_collector_even_on_error() -> None:
+    import gc
+
+    from paycascade.runner import gc_paused
+
+    seen: list[bool] = []
+
+    @gc_paused
+    def inner(fail: bool) -> None:
+        seen.append(gc.isenabled())
+        if fail:
+            raise ValueError("bad input")
+
+    assert gc.isenabled()
+    inner(False)
+    with pytest.raises(ValueError):
+        inner(True)
+    assert seen == [False, False] and gc.isenabled()
+    gc.disable()  # a caller that had it off keeps it off
+    try:
+        inner(False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

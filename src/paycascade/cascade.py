@@ -329,14 +329,25 @@ class LineOfSight:
                 if from_contract != 0:
                     funded.append((pool, from_contract, funding.amount_cents))
             self.contracts.append((head, funded))
+        self._outside: list[dict[str, Any]] | None = None
 
     def for_physician(self, npi: str, postings: Sequence[Posting]) -> list[dict[str, Any]]:
-        """``postings``: at least this physician's (others are ignored)."""
+        """``postings``: at least this physician's (others are ignored).
+
+        A physician with no posting to or from a pool gets the same entries as every other
+        such physician (no share, the same reason): built once and returned again (read-only)."""
         account = f"physician:{npi}"
         mine: dict[str, list[Posting]] = defaultdict(list)
         for p in postings:
             if p.npi == npi and (p.source in self.pools or p.destination in self.pools):
                 mine[p.source if p.source in self.pools else p.destination].append(p)
+        if not mine:
+            if self._outside is None:
+                self._outside = self._entries(account, mine)
+            return self._outside
+        return self._entries(account, mine)
+
+    def _entries(self, account: str, mine: Mapping[str, list[Posting]]) -> list[dict[str, Any]]:
         out = []
         for head, funded in self.contracts:
             entry = {**head, "pools": []}
