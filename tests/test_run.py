@@ -312,7 +312,7 @@ def test_gc_paused_restores_the_collector_even_on_error() -> None:
 
     assert gc.isenabled()
     inner(False)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="bad input"):
         inner(True)
     assert seen == [False, False] and gc.isenabled()
     gc.disable()  # a caller that had it off keeps it off
