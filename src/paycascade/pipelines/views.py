@@ -80,45 +80,62 @@ def to_plan_data(aggs: Any, bucket_starts: Sequence[date]) -> PlanData:
     return data
 
 
+def _columns(table: Any, *names: str) -> list[list[Any]]:
+    """Columns of an Arrow table as Python lists (a column the table lacks: all None)."""
+    if table is None:
+        return [[] for _ in names]
+    present = set(table.column_names)
+    empty = [None] * table.num_rows
+    return [table.column(n).to_pylist() if n in present else empty for n in names]
+
+
+def _number(value: Any) -> Decimal:
+    """A mart value as a Decimal (as it is when it is one: only formatted to cents here)."""
+    return value if type(value) is Decimal else _exact(value)
+
+
 def wrvu_summaries(aggs: Any, top: int = 10) -> dict[str, dict[str, Any]]:
-    """Per physician: total credited wRVU, lines, the top codes and the crediting adjustments."""
+    """Per physician: total credited wRVU, lines, the top codes and the crediting adjustments.
+
+    Read column by column (no dict per mart row): this runs for every physician of a run."""
     out: dict[str, dict[str, Any]] = {}
-    for r in _rows(aggs.wrvu):
-        s = out.setdefault(str(r["npi"]), {"total": ZERO, "lines": 0, "app_supervision": ZERO})
-        if r.get("source") == "app_supervision":
-            s["app_supervision"] += _exact(r["wrvu"])
+    for npi, source, wrvu, lines in zip(
+        *_columns(aggs.wrvu, "npi", "source", "wrvu", "lines"), strict=True
+    ):
+        s = out.setdefault(str(npi), {"total": ZERO, "lines": 0, "app_supervision": ZERO})
+        if source == "app_supervision":
+            s["app_supervision"] += _number(wrvu)
         else:
-            s["total"] += _exact(r["wrvu"])
-            s["lines"] += int(r.get("lines") or 0)
+            s["total"] += _number(wrvu)
+            s["lines"] += int(lines or 0)
     codes: dict[str, list[dict[str, Any]]] = {}
-    for r in _rows(_top_per_physician(aggs.wrvu_codes, top)):
-        codes.setdefault(str(r["npi"]), []).append(r)
+    ranked = _top_per_physician(aggs.wrvu_codes, top)
+    for npi, hcpcs, lines, wrvu in zip(
+        *_columns(ranked, "npi", "hcpcs", "lines", "wrvu"), strict=True
+    ):
+        codes.setdefault(str(npi), []).append(
+            {"hcpcs": str(hcpcs), "lines": int(lines or 0), "wrvu": fmt_decimal(_number(wrvu))}
+        )
     adjustments: dict[str, list[dict[str, Any]]] = {}
-    for r in _rows(aggs.wrvu_adjustments):
-        adjustments.setdefault(str(r["npi"]), []).append(r)
+    for npi, adjustment, lines, effect in zip(
+        *_columns(aggs.wrvu_adjustments, "npi", "adjustment", "lines", "wrvu_effect"),
+        strict=True,
+    ):
+        adjustments.setdefault(str(npi), []).append(
+            {
+                "adjustment": str(adjustment),
+                "lines": int(lines or 0),
+                "wrvu_effect": fmt_decimal(_number(effect)),
+            }
+        )
     result: dict[str, dict[str, Any]] = {}
     for npi, s in out.items():
-        ranked = codes.get(npi, [])
         result[npi] = {
             "total": fmt_decimal(s["total"]),
             "lines": s["lines"],
             "app_supervision": fmt_decimal(s["app_supervision"]),
-            "top_codes": [
-                {
-                    "hcpcs": str(c["hcpcs"]),
-                    "lines": int(c.get("lines") or 0),
-                    "wrvu": fmt_decimal(_exact(c["wrvu"])),
-                }
-                for c in ranked[:top]
-            ],
-            "adjustments": [
-                {
-                    "adjustment": str(a["adjustment"]),
-                    "lines": int(a.get("lines") or 0),
-                    "wrvu_effect": fmt_decimal(_exact(a.get("wrvu_effect"))),
-                }
-                for a in sorted(adjustments.get(npi, []), key=lambda a: str(a["adjustment"]))
-            ],
+            "top_codes": codes.get(npi, [])[:top],
+            "adjustments": sorted(adjustments.get(npi, []), key=lambda a: a["adjustment"]),
         }
     return result
 
