@@ -306,6 +306,8 @@ class Outcome:
     pools: dict[str, PoolFunding]
     flows: dict[str, dict[str, int]]
     timings: dict[str, float]
+    #: the aggregates as the components read them (the guardrails read the same values)
+    data: PlanData | None = None
 
 
 P = ParamSpec("P")
@@ -411,6 +413,7 @@ def compute_outcome(
         booked.pools,
         flows,
         timings,
+        data,
     )
 
 

@@ -29,6 +29,7 @@ from paycascade.compliance.gaming import (
 from paycascade.compliance.reliability import reliability_findings
 from paycascade.compliance.stark import run_stark, static_stark
 from paycascade.periods import overlap_days
+from paycascade.pipelines.views import exact, to_plan_data
 
 if TYPE_CHECKING:
     import duckdb
@@ -54,13 +55,6 @@ class Review:
                     index.setdefault(f.subject, []).append(f)
             self._by_physician = index
         return [f.as_dict() for f in self._by_physician.get(npi, [])]
-
-
-def _dec(value: Any) -> Decimal:
-    if value is None:
-        return ZERO
-    d = value if isinstance(value, Decimal) else Decimal(str(value))
-    return Decimal(format(d.normalize(), "f"))
 
 
 def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -122,7 +116,7 @@ def _prior_quality(con: duckdb.DuckDBPyConnection, label: str) -> dict[tuple[str
         group by npi, measure order by npi, measure
     """
     return {
-        (str(n), str(m)): MeasureRow(str(n), str(m), _dec(x), _dec(d), _dec(e))
+        (str(n), str(m)): MeasureRow(str(n), str(m), exact(x), exact(d), exact(e))
         for n, m, x, d, e in con.execute(query, [prior]).fetchall()
     }
 
@@ -139,11 +133,13 @@ def review_run(loaded: Loaded, outcome: Outcome) -> Review:
     period = loaded.period
     people = loaded.physicians
     aggs = outcome.aggs
+    # the values the components read (summed over date buckets), not a second reading of the marts
+    data = outcome.data if outcome.data is not None else to_plan_data(aggs, [])
     own: dict[str, Decimal] = {}
     app: dict[str, Decimal] = {}
-    for r in _rows(getattr(aggs, "wrvu", None)):
-        target = app if r.get("source") == "app_supervision" else own
-        target[str(r["npi"])] = target.get(str(r["npi"]), ZERO) + _dec(r["wrvu"])
+    for source, target in ((data.wrvu, own), (data.app_wrvu, app)):
+        for (npi, _), wrvu in source.items():
+            target[npi] = target.get(npi, ZERO) + wrvu
     year_days = (date(period.start.year + 1, 1, 1) - date(period.start.year, 1, 1)).days
     facts = []
     for p in people:
@@ -169,14 +165,7 @@ def review_run(loaded: Loaded, outcome: Outcome) -> Review:
     found += benchmark_findings(facts)
     found += static_stark(loaded.plans, loaded.contracts)
     found += run_stark(people, outcome.computation.postings, app, loaded.plans)
-    quality = {
-        (str(r["npi"]), str(r["measure"])): (
-            _dec(r["numerator"]),
-            _dec(r["denominator"]),
-            _dec(r.get("exclusions")),
-        )
-        for r in _rows(getattr(aggs, "quality", None))
-    }
+    quality = data.quality
     found += reliability_findings(loaded.plans, people, quality)
     specialty = {p.npi: p.specialty for p in people}
     found += em_findings(em_shares(aggs, specialty))
@@ -189,8 +178,8 @@ def review_run(loaded: Loaded, outcome: Outcome) -> Review:
             groups.get(str(r["npi"]), ""),
             str(r["measure"]),
             str(r["stratum"]),
-            _dec(r["numerator"]),
-            _dec(r["denominator"]),
+            exact(r["numerator"]),
+            exact(r["denominator"]),
         )
         for r in _rows(getattr(aggs, "quality_strata", None))
         if str(r["npi"]) in groups

@@ -11,7 +11,7 @@ from paycascade.money import ZERO, fmt_decimal
 from paycascade.plans.model import PlanData
 
 
-def _exact(value: Any) -> Decimal:
+def exact(value: Any) -> Decimal:
     """A Decimal without trailing zeros (the marts carry 12 places) and never in E-notation."""
     if value is None:
         return ZERO
@@ -30,51 +30,51 @@ def to_plan_data(aggs: Any, bucket_starts: Sequence[date]) -> PlanData:
     for r in _rows(aggs.wrvu):
         key = (str(r["npi"]), int(r["bucket"]))
         target = data.app_wrvu if r.get("source") == "app_supervision" else data.wrvu
-        target[key] = target.get(key, ZERO) + _exact(r["wrvu"])
+        target[key] = target.get(key, ZERO) + exact(r["wrvu"])
         if r.get("source") != "app_supervision":
             data.wrvu_lines[key[0]] = data.wrvu_lines.get(key[0], 0) + int(r.get("lines") or 0)
     for r in _rows(aggs.panel):
         key = (str(r["npi"]), int(r["bucket"]))
-        data.member_months[key] = data.member_months.get(key, ZERO) + _exact(r["member_months"])
-        data.risk_member_months[key] = data.risk_member_months.get(key, ZERO) + _exact(
+        data.member_months[key] = data.member_months.get(key, ZERO) + exact(r["member_months"])
+        data.risk_member_months[key] = data.risk_member_months.get(key, ZERO) + exact(
             r["risk_adjusted_member_months"]
         )
         npi = key[0]
-        data.expected_cost[npi] = data.expected_cost.get(npi, ZERO) + _exact(r.get("expected_cost"))
-        data.actual_cost[npi] = data.actual_cost.get(npi, ZERO) + _exact(r.get("actual_cost"))
+        data.expected_cost[npi] = data.expected_cost.get(npi, ZERO) + exact(r.get("expected_cost"))
+        data.actual_cost[npi] = data.actual_cost.get(npi, ZERO) + exact(r.get("actual_cost"))
     for r in _rows(aggs.shifts):
         data.shifts.setdefault(str(r["npi"]), []).append(
-            (int(r["bucket"]), str(r["shift_type"]), _exact(r["shifts"]), _exact(r["hours"]))
+            (int(r["bucket"]), str(r["shift_type"]), exact(r["shifts"]), exact(r["hours"]))
         )
     for r in _rows(aggs.hours):
         data.hours.setdefault(str(r["npi"]), []).append(
-            (int(r["bucket"]), str(r.get("kind") or ""), _exact(r["hours"]))
+            (int(r["bucket"]), str(r.get("kind") or ""), exact(r["hours"]))
         )
     for r in _rows(aggs.activities):
         data.activities.setdefault(str(r["npi"]), []).append(
-            (int(r["bucket"]), str(r["activity"]), _exact(r["quantity"]))
+            (int(r["bucket"]), str(r["activity"]), exact(r["quantity"]))
         )
     for r in _rows(aggs.quality):
         data.quality[(str(r["npi"]), str(r["measure"]))] = (
-            _exact(r["numerator"]),
-            _exact(r["denominator"]),
-            _exact(r.get("exclusions")),
+            exact(r["numerator"]),
+            exact(r["denominator"]),
+            exact(r.get("exclusions")),
         )
     for r in _rows(aggs.stipends):
         amount = r.get("annual_amount")
         data.stipends.setdefault(str(r["npi"]), []).append(
             (
                 str(r["stipend"]),
-                None if amount is None else _exact(amount),
+                None if amount is None else exact(amount),
                 r.get("start_date"),
                 r.get("end_date"),
             )
         )
     for r in _rows(getattr(aggs, "ownership", None)):
-        data.ownership.setdefault(str(r["npi"]), []).append((str(r["venture"]), _exact(r["share"])))
+        data.ownership.setdefault(str(r["npi"]), []).append((str(r["venture"]), exact(r["share"])))
     for r in _rows(getattr(aggs, "effort", None)):
         data.effort[str(r["npi"])] = {
-            k: _exact(r.get(k))
+            k: exact(r.get(k))
             for k in ("clinical", "research", "teaching", "admin", "grant_funded")
         }
     return data
@@ -91,7 +91,7 @@ def _columns(table: Any, *names: str) -> list[list[Any]]:
 
 def _number(value: Any) -> Decimal:
     """A mart value as a Decimal (as it is when it is one: only formatted to cents here)."""
-    return value if type(value) is Decimal else _exact(value)
+    return value if type(value) is Decimal else exact(value)
 
 
 def wrvu_summaries(aggs: Any, top: int = 10) -> dict[str, dict[str, Any]]:
