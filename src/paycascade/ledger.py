@@ -13,11 +13,12 @@ and destination.  Statements, alignment shares and exports are views of the post
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
+
+import orjson
 
 from paycascade.money import plain_cents
 
@@ -73,11 +74,8 @@ class Posting:
         return 0
 
     def inputs_json(self) -> str:
-        return _COMPACT_JSON.encode(dict(self.inputs))
-
-
-#: one encoder for every posting (``json.dumps`` with options builds a new one per call)
-_COMPACT_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+        """The inputs as compact JSON with sorted keys (UTF-8 text as is, e.g. ``§``)."""
+        return orjson.dumps(dict(self.inputs), option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
 LEDGER_COLUMNS = [
