@@ -206,3 +206,49 @@ def test_withhold_where_nobody_qualifies_for_the_bonus_retains_the_forfeits(
     assert "no physician reached the bonus threshold of 2.0" in retained.explanation
     assert r.net(NPI_A) == 40000000
     assert balance(r.postings)["pool:test/withhold"] == 0
+
+
+BY_SPECIALTY = """
+plan: test
+components:
+  - id: quality
+    kind: quality_incentive
+    amount: 10000
+    scorecard: {Pediatrics: peds, default: card}
+scorecards:
+  card:
+    fallback: group
+    measures:
+      - {id: bp, direction: higher, weight: 1, threshold: 0.60, target: 0.80, min_denominator: 20}
+  peds:
+    fallback: none
+    measures:
+      - {id: bp, direction: higher, weight: 1, threshold: 0.60, target: 0.80, min_denominator: 20}
+"""
+
+
+def test_a_card_chosen_by_specialty_scores_its_physicians_on_the_whole_plans_groups(
+    run_plan: Runner,
+) -> None:
+    # A (family medicine) reports 5/10 < 20: the group fallback pools North over the plan's
+    # physicians, B (pediatrics, scored on another card) included: 75/110 = 0.681818… →
+    # (0.681818… − 0.60) / 0.20 = 0.409091 points → composite 0.4091 → $4,091.00.
+    # B: 70/100 on the peds card → 0.5 → $5,000.00.  Each is scored on their own card only.
+    def fill(d: object) -> None:
+        _q(d, NPI_A, "bp", "5", "10")
+        _q(d, NPI_B, "bp", "70", "100")
+        _q(d, NPI_C, "bp", "80", "100")
+
+    people = [
+        physician(NPI_A, group="North"),
+        physician(NPI_B, specialty="Pediatrics", group="North"),
+        physician(NPI_C, group="South"),
+    ]
+    r = run_plan(BY_SPECIALTY, people, fill)
+    (a,) = r.computation.scores[NPI_A]
+    assert (a.scorecard, a.basis, a.composite) == ("card", "group", D("0.4091"))
+    assert r.net(NPI_A) == 409100
+    (b,) = r.computation.scores[NPI_B]
+    assert (b.scorecard, b.basis, b.composite) == ("peds", "individual", D("0.5"))
+    assert r.net(NPI_B) == 500000
+    assert [s.scorecard for s in r.computation.scores[NPI_C]] == ["card"]

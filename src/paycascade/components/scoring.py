@@ -27,16 +27,13 @@ class ScorecardChoice:
 
     def scores(self, frame: Frame) -> list[ScoreResult | None]:
         """Each physician's score on their scorecard (None: no scorecard for their specialty)."""
-        cache: dict[str, list[ScoreResult]] = {}
         result: list[ScoreResult | None] = []
         for i, p in enumerate(frame.physicians):
             card = self.for_specialty(p.specialty)
             if card is None or card not in frame.scorecards:
                 result.append(None)
                 continue
-            if card not in cache:
-                cache[card] = frame.scores(card)
-            score = cache[card][i]
+            score = frame.score_of(card, i)
             frame.used_scores.setdefault(p.npi, {})[card] = score
             result.append(score)
         return result

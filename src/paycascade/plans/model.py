@@ -26,7 +26,7 @@ from paycascade.periods import Period, overlap_days
 
 if TYPE_CHECKING:
     from paycascade.contracts.base import PoolFunding
-    from paycascade.plans.scorecard import Scorecard, ScoreResult
+    from paycascade.plans.scorecard import Scorecard, ScoreResult, ScoringContext
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,9 @@ class Frame:
     results: dict[str, list[list[int]]] = field(default_factory=dict)
     # extra named results such as "production.gross"
     extra: dict[str, list[list[int]]] = field(default_factory=dict)
-    score_cache: dict[str, list[ScoreResult]] = field(default_factory=dict)
+    # scorecard id -> physician index -> score (a physician is scored when a component asks)
+    score_cache: dict[str, dict[int, ScoreResult]] = field(default_factory=dict)
+    score_context: dict[str, ScoringContext] = field(default_factory=dict)
     # npi -> scorecard id -> the score a component actually used for that physician
     used_scores: dict[str, dict[str, ScoreResult]] = field(default_factory=dict)
     group_physicians: Sequence[Physician] = ()
@@ -138,10 +140,20 @@ class Frame:
         return totals
 
     def scores(self, scorecard: str) -> list[ScoreResult]:
-        if scorecard not in self.score_cache:
+        """Every physician's score on ``scorecard``, in frame order."""
+        return [self.score_of(scorecard, i) for i in range(len(self.physicians))]
+
+    def score_of(self, scorecard: str, index: int) -> ScoreResult:
+        """Physician ``index``'s score on ``scorecard``, computed once per frame: a card chosen
+        by specialty scores only the physicians it is chosen for."""
+        cache = self.score_cache.setdefault(scorecard, {})
+        if index not in cache:
             card = self.scorecards[scorecard]
-            self.score_cache[scorecard] = card.score(self)
-        return self.score_cache[scorecard]
+            if scorecard not in self.score_context:
+                self.score_context[scorecard] = card.context(self)
+            context = self.score_context[scorecard]
+            cache[index] = card.score_physician(self.physicians[index], self, context)
+        return cache[index]
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ and the shrunk rate.  Measures below their minimum denominator are still left ou
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Literal
 
@@ -164,6 +164,16 @@ class ScoreResult:
         }
 
 
+@dataclass
+class ScoringContext:
+    """A scorecard's frame-wide inputs, computed once per frame (see ``Scorecard.context``)."""
+
+    group_totals: dict[str, dict[str, tuple[Decimal, Decimal, Decimal]]]
+    peers: dict[str, tuple[Spread, dict[str, tuple[Decimal, int]]]] | None
+    #: group → composite of its pooled totals (the group fallback), filled as needed
+    group_composites: dict[str, Decimal | None] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Scorecard:
     id: str
@@ -174,15 +184,15 @@ class Scorecard:
     neutral_score: Decimal
     shrinkage: Shrinkage = "none"
 
-    def score(self, frame: Frame) -> list[ScoreResult]:
-        """Composite scores for every physician of the frame, in frame order."""
-        group_totals = self._group_totals(frame.physicians, frame)
+    def context(self, frame: Frame) -> ScoringContext:
+        """What every physician's score on this card reads of the whole frame: the groups'
+        pooled totals (the group fallback) and the peers' spread (shrinkage)."""
         peers = (
             self.shrinkage_inputs(frame.physicians, frame)
             if self.shrinkage == "empirical_bayes"
             else None
         )
-        return [self._score_one(p, frame, group_totals, peers) for p in frame.physicians]
+        return ScoringContext(self._group_totals(frame.physicians, frame), peers)
 
     def shrinkage_inputs(
         self, physicians: Sequence[Physician], frame: Frame
@@ -333,13 +343,11 @@ class Scorecard:
             out[mid] = (spread_, rate if count >= MIN_GROUP_FOR_TARGET else spread_.rate)
         return out
 
-    def _score_one(
-        self,
-        physician: Physician,
-        frame: Frame,
-        group_totals: dict[str, dict[str, tuple[Decimal, Decimal, Decimal]]],
-        peers: dict[str, tuple[Spread, dict[str, tuple[Decimal, int]]]] | None = None,
+    def score_physician(
+        self, physician: Physician, frame: Frame, context: ScoringContext
     ) -> ScoreResult:
+        """One physician's score (the same whichever other physicians of the frame are scored)."""
+        peers = context.peers
         rows = {
             m.id: frame.data.quality[(physician.npi, m.id)]
             for m in self.measures
@@ -356,8 +364,11 @@ class Scorecard:
             text = f"composite = ({parts}) ÷ {weight.normalize():f} = {composite}"
             return ScoreResult(self.id, composite, "individual", tuple(scores), text)
         if self.fallback == "group":
-            group_scores = self._measure_scores(group_totals.get(physician.group, {}))
-            group_composite = self._composite(group_scores)
+            group = physician.group
+            if group not in context.group_composites:
+                group_scores = self._measure_scores(context.group_totals.get(group, {}))
+                context.group_composites[group] = self._composite(group_scores)
+            group_composite = context.group_composites[group]
             if group_composite is not None:
                 text = (
                     f"no measure met its minimum denominator; group '{physician.group}' "
