@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from paycascade.ingest import line_groups
 from paycascade.pipelines.aggregate import aggregate, make_buckets
 from paycascade.pipelines.crediting import ADJUSTMENTS, CreditingPolicy
+from paycascade.pipelines.views import exact
 
 from .conftest import PFS_ROWS, Workspace, line, make_workspace, npi, physician
 
@@ -197,3 +198,21 @@ def test_grouping_raw_lines_first_on_duckdb_gives_the_same_marts(
     # other buckets than ingest summed by (a reform's): the raw lines are grouped again
     workspace.con.execute("DELETE FROM _pc_line_groups")
     assert marts(True) == generic
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.decimals(allow_nan=False, allow_infinity=False),
+        st.decimals(min_value=-(10**9), max_value=10**9, places=12),
+        st.integers(min_value=-(10**40), max_value=10**40).map(lambda n: Decimal(n).scaleb(4)),
+    )
+)
+def test_exact_is_the_value_without_trailing_zeros_or_e_notation(value: Decimal) -> None:
+    # the mart decimals as the components and statements read them: the same value with the
+    # digits and exponent of Decimal(format(value.normalize(), "f")) (exact() takes a quicker
+    # way there), so every explanation prints it the same
+    got = exact(value)
+    if len(value.as_tuple().digits) <= 28:  # beyond the context's precision both round
+        assert got == value
+    assert got.as_tuple() == Decimal(format(value.normalize(), "f")).as_tuple()

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from paycascade.money import ZERO, fmt_decimal
+from paycascade.money import ONE, ZERO, fmt_decimal
 from paycascade.plans.model import PlanData
 
 
@@ -15,8 +15,12 @@ def exact(value: Any) -> Decimal:
     """A Decimal without trailing zeros (the marts carry 12 places) and never in E-notation."""
     if value is None:
         return ZERO
-    d = value if isinstance(value, Decimal) else Decimal(str(value))
-    return Decimal(format(d.normalize(), "f"))
+    d = (value if isinstance(value, Decimal) else Decimal(str(value))).normalize()
+    if d != d.to_integral_value():
+        return d
+    # normalize() writes whole numbers ending in zeros as 1E+2: written out again (quantize
+    # within the context's 28 digits, the text form beyond)
+    return d.quantize(ONE) if d.adjusted() < 27 else Decimal(format(d, "f"))
 
 
 def _rows(table: Any) -> Iterator[dict[str, Any]]:
@@ -26,39 +30,56 @@ def _rows(table: Any) -> Iterator[dict[str, Any]]:
 
 
 def to_plan_data(aggs: Any, bucket_starts: Sequence[date]) -> PlanData:
+    """The marts, keyed per physician for the components (read column by column)."""
     data = PlanData(bucket_starts=list(bucket_starts))
-    for r in _rows(aggs.wrvu):
-        key = (str(r["npi"]), int(r["bucket"]))
-        target = data.app_wrvu if r.get("source") == "app_supervision" else data.wrvu
-        target[key] = target.get(key, ZERO) + exact(r["wrvu"])
-        if r.get("source") != "app_supervision":
-            data.wrvu_lines[key[0]] = data.wrvu_lines.get(key[0], 0) + int(r.get("lines") or 0)
-    for r in _rows(aggs.panel):
-        key = (str(r["npi"]), int(r["bucket"]))
-        data.member_months[key] = data.member_months.get(key, ZERO) + exact(r["member_months"])
-        data.risk_member_months[key] = data.risk_member_months.get(key, ZERO) + exact(
-            r["risk_adjusted_member_months"]
-        )
+    for npi, bucket, source, wrvu, lines in zip(
+        *_columns(aggs.wrvu, "npi", "bucket", "source", "wrvu", "lines"), strict=True
+    ):
+        key = (str(npi), int(bucket))
+        target = data.app_wrvu if source == "app_supervision" else data.wrvu
+        target[key] = target.get(key, ZERO) + exact(wrvu)
+        if source != "app_supervision":
+            data.wrvu_lines[key[0]] = data.wrvu_lines.get(key[0], 0) + int(lines or 0)
+    panel = _columns(
+        aggs.panel,
+        "npi",
+        "bucket",
+        "member_months",
+        "risk_adjusted_member_months",
+        "expected_cost",
+        "actual_cost",
+    )
+    for npi, bucket, months, risk_months, expected, actual in zip(*panel, strict=True):
+        key = (str(npi), int(bucket))
+        data.member_months[key] = data.member_months.get(key, ZERO) + exact(months)
+        data.risk_member_months[key] = data.risk_member_months.get(key, ZERO) + exact(risk_months)
         npi = key[0]
-        data.expected_cost[npi] = data.expected_cost.get(npi, ZERO) + exact(r.get("expected_cost"))
-        data.actual_cost[npi] = data.actual_cost.get(npi, ZERO) + exact(r.get("actual_cost"))
-    for r in _rows(aggs.shifts):
-        data.shifts.setdefault(str(r["npi"]), []).append(
-            (int(r["bucket"]), str(r["shift_type"]), exact(r["shifts"]), exact(r["hours"]))
+        data.expected_cost[npi] = data.expected_cost.get(npi, ZERO) + exact(expected)
+        data.actual_cost[npi] = data.actual_cost.get(npi, ZERO) + exact(actual)
+    for npi, bucket, kind, shifts, hours in zip(
+        *_columns(aggs.shifts, "npi", "bucket", "shift_type", "shifts", "hours"), strict=True
+    ):
+        data.shifts.setdefault(str(npi), []).append(
+            (int(bucket), str(kind), exact(shifts), exact(hours))
         )
-    for r in _rows(aggs.hours):
-        data.hours.setdefault(str(r["npi"]), []).append(
-            (int(r["bucket"]), str(r.get("kind") or ""), exact(r["hours"]))
+    for npi, bucket, kind, hours in zip(
+        *_columns(aggs.hours, "npi", "bucket", "kind", "hours"), strict=True
+    ):
+        data.hours.setdefault(str(npi), []).append((int(bucket), str(kind or ""), exact(hours)))
+    for npi, bucket, activity, quantity in zip(
+        *_columns(aggs.activities, "npi", "bucket", "activity", "quantity"), strict=True
+    ):
+        data.activities.setdefault(str(npi), []).append(
+            (int(bucket), str(activity), exact(quantity))
         )
-    for r in _rows(aggs.activities):
-        data.activities.setdefault(str(r["npi"]), []).append(
-            (int(r["bucket"]), str(r["activity"]), exact(r["quantity"]))
-        )
-    for r in _rows(aggs.quality):
-        data.quality[(str(r["npi"]), str(r["measure"]))] = (
-            exact(r["numerator"]),
-            exact(r["denominator"]),
-            exact(r.get("exclusions")),
+    for npi, measure, numerator, denominator, exclusions in zip(
+        *_columns(aggs.quality, "npi", "measure", "numerator", "denominator", "exclusions"),
+        strict=True,
+    ):
+        data.quality[(str(npi), str(measure))] = (
+            exact(numerator),
+            exact(denominator),
+            exact(exclusions),
         )
     for r in _rows(aggs.stipends):
         amount = r.get("annual_amount")
