@@ -74,9 +74,17 @@ def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
         return loader.construct_scalar(node)
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The same loader on libyaml's parser (about 5× faster) where PyYAML has it; a text it
+    cannot parse is read again by :class:`_Loader`, so that problems are worded as always."""
+
+    duplicate_keys: list[tuple[str, int]]
+
+
+for _loader in (_Loader, _FastLoader):
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+    _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def load_yaml(path: Path, display: str, diags: Diagnostics) -> Any:
@@ -93,6 +101,16 @@ def load_yaml(path: Path, display: str, diags: Diagnostics) -> Any:
 
 
 def load_yaml_text(text: str, display: str, diags: Diagnostics) -> Any:
+    fast = _FastLoader(text)
+    fast.duplicate_keys = []
+    try:
+        data = fast.get_single_data()
+    except yaml.YAMLError:
+        pass  # read again below, for the wording
+    else:
+        return _reported(data, fast.duplicate_keys, display, diags)
+    finally:
+        fast.dispose()
     loader = _Loader(text)
     loader.duplicate_keys = []
     try:
@@ -109,6 +127,12 @@ def load_yaml_text(text: str, display: str, diags: Diagnostics) -> Any:
         return None
     finally:
         loader.dispose()
-    for key, line in loader.duplicate_keys:
+    return _reported(data, loader.duplicate_keys, display, diags)
+
+
+def _reported(
+    data: Any, duplicates: list[tuple[str, int]], display: str, diags: Diagnostics
+) -> Any:
+    for key, line in duplicates:
         diags.add(display, line, f"duplicate key '{key}'", code="yaml")
     return data
