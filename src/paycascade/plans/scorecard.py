@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from paycascade.money import ONE, ZERO, fmt_decimal, fmt_pct
@@ -79,13 +80,18 @@ class Measure:
         return ((r - thr) / (tgt - thr)).quantize(_POINTS_Q, ROUND_HALF_UP)
 
     def describe_points(self, rate: Decimal) -> str:
+        return f"rate {fmt_pct(rate.quantize(_SCORE_Q, ROUND_HALF_UP))} ({self._goals})"
+
+    @cached_property
+    def _goals(self) -> str:
+        """The measure's direction and goals as every physician's explanation states them."""
         dir_word = "≥" if self.direction == "higher" else "≤"
         goals = f"threshold {fmt_pct(self.threshold)}, target {fmt_pct(self.target)}"
         if self.stretch is not None:
             goals += (
                 f", stretch {fmt_pct(self.stretch)} = {fmt_decimal(self.stretch_points, 2)} pts"
             )
-        return f"rate {fmt_pct(rate.quantize(_SCORE_Q, ROUND_HALF_UP))} ({dir_word} is better; {goals})"
+        return f"{dir_word} is better; {goals}"
 
 
 @dataclass(frozen=True)
