@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
+import orjson
 
 from paycascade import __version__
 from paycascade.diagnostics import PaycascadeError
@@ -141,7 +141,7 @@ def statement(
             else f"run '{run_id}' not found in {workspace / 'out'}"
         )
     try:
-        details = json.loads((folder / "statements.json").read_text(encoding="utf-8"))
+        details = orjson.loads((folder / "statements.json").read_bytes())
     except (OSError, ValueError) as exc:
         raise click.ClickException(
             f"cannot read {folder / 'statements.json'}: {_reason(exc)}; run again"

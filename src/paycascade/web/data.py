@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import threading
 import time
@@ -21,6 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -147,7 +147,8 @@ class Runs:
 
 
 def _read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+    # orjson: statements.json is ~8 KB per physician (85 MB for 10,000), read about twice as fast
+    return orjson.loads(path.read_bytes())
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
