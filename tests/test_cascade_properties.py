@@ -6,9 +6,11 @@ to the cent, whatever the results, allocation shares, pools, eligibility and aut
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
+import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +18,7 @@ from paycascade.cascade import book_contracts, cascade_rows, pass_through
 from paycascade.contracts.base import Allocation, ContractResult, Share
 from paycascade.diagnostics import Diagnostics
 from paycascade.engine import bucket_starts, compute
-from paycascade.ledger import balance
+from paycascade.ledger import JSON_OPTIONS, balance
 from paycascade.periods import parse_period
 from paycascade.plans.loader import load_plan
 from paycascade.plans.model import Physician, PlanData
@@ -128,3 +130,24 @@ def test_contract_results_equal_what_the_cascade_delivers(
     flows = pass_through(results, computation.postings, booked.pools)
     for r in results:
         assert abs(flows[r.contract_id]["to_physicians"]) <= abs(flows[r.contract_id]["to_pools"])
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_JSON_VALUES)
+def test_the_runs_json_is_what_json_dumps_writes_in_utf8(value: object) -> None:
+    # statements.json and the ledger's inputs column: orjson with JSON_OPTIONS writes exactly
+    # what json.dumps(sort_keys, compact, UTF-8) writes for the text keys the run uses
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert orjson.dumps(value, option=JSON_OPTIONS) == expected.encode("utf-8")
+
+
+def test_a_key_that_is_not_text_is_written_as_text_not_refused() -> None:
+    # (sorted as text, where json.dumps sorts numbers as numbers; the run's keys are all text)
+    assert orjson.dumps({10: "b", 2: "a"}, option=JSON_OPTIONS) == b'{"10":"b","2":"a"}'

@@ -75,8 +75,12 @@ class Posting:
 
     def inputs_json(self) -> str:
         """The inputs as compact JSON with sorted keys (UTF-8 text as is, e.g. ``§``)."""
-        return orjson.dumps(dict(self.inputs), option=orjson.OPT_SORT_KEYS).decode("utf-8")
+        return orjson.dumps(dict(self.inputs), option=JSON_OPTIONS).decode("utf-8")
 
+
+#: orjson options of the JSON a run writes: keys sorted, and keys that are not text written as
+#: text (as ``json.dumps`` does); compact, UTF-8
+JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 LEDGER_COLUMNS = [
     "run_id",

@@ -36,7 +36,7 @@ from paycascade.contracts.base import ContractResult, EpisodeVolume, PoolFunding
 from paycascade.contracts.loader import ContractSpec, load_contracts
 from paycascade.diagnostics import Diagnostics, PaycascadeError
 from paycascade.engine import Computation, bucket_starts, compute
-from paycascade.ledger import LEDGER_COLUMNS, ledger_rows
+from paycascade.ledger import JSON_OPTIONS, LEDGER_COLUMNS, ledger_rows
 from paycascade.periods import Period, parse_period
 from paycascade.pipelines.duck import ROW_CAP
 from paycascade.plans.loader import Plan, load_plans
@@ -608,7 +608,8 @@ def _write_outputs(
         # compact UTF-8 with sorted keys; orjson encodes the ~8 KB per physician about 7× faster
         # than the standard library (1.0 s → 0.15 s for 10,000 physicians)
         "statements.json": orjson.dumps(
-            _details(run_id, period, loaded, outcome, review), option=orjson.OPT_SORT_KEYS
+            _details(run_id, period, loaded, outcome, review),
+            option=JSON_OPTIONS,
         ),
         "run.json": json.dumps(outcome.manifest, indent=2, sort_keys=True).encode("utf-8"),
     }
