@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 import click
-import orjson
 
 from paycascade import __version__
 from paycascade.diagnostics import PaycascadeError
+from paycascade.ledger import read_json
 
 WORKSPACE = click.argument(
     "workspace", type=click.Path(file_okay=False, path_type=Path), metavar="WORKSPACE"
@@ -141,7 +141,7 @@ def statement(
             else f"run '{run_id}' not found in {workspace / 'out'}"
         )
     try:
-        details = orjson.loads((folder / "statements.json").read_bytes())
+        details = read_json((folder / "statements.json").read_bytes())
     except (OSError, ValueError) as exc:
         raise click.ClickException(
             f"cannot read {folder / 'statements.json'}: {_reason(exc)}; run again"

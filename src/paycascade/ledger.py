@@ -13,10 +13,11 @@ and destination.  Statements, alignment shares and exports are views of the post
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import orjson
 
@@ -81,6 +82,17 @@ class Posting:
 #: orjson options of the JSON a run writes: keys sorted, and keys that are not text written as
 #: text (as ``json.dumps`` does); compact, UTF-8
 JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+def read_json(data: bytes) -> Any:
+    """JSON a run wrote, read with orjson; what orjson refuses (e.g. an escaped unpaired
+    surrogate, which runs wrote before orjson) is read by the standard library, whose error
+    wording a broken file then gets."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+
 
 LEDGER_COLUMNS = [
     "run_id",

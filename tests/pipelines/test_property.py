@@ -203,7 +203,7 @@ def test_grouping_raw_lines_first_on_duckdb_gives_the_same_marts(
 @settings(max_examples=300, deadline=None)
 @given(
     st.one_of(
-        st.decimals(allow_nan=False, allow_infinity=False),
+        st.decimals(allow_nan=False),
         st.decimals(min_value=-(10**9), max_value=10**9, places=12),
         st.integers(min_value=-(10**40), max_value=10**40).map(lambda n: Decimal(n).scaleb(4)),
     )

@@ -16,7 +16,7 @@ def exact(value: Any) -> Decimal:
     if value is None:
         return ZERO
     d = (value if isinstance(value, Decimal) else Decimal(str(value))).normalize()
-    if d != d.to_integral_value():
+    if not d.is_finite() or d != d.to_integral_value():
         return d
     # normalize() writes whole numbers ending in zeros as 1E+2: written out again (quantize
     # within the context's 28 digits, the text form beyond)

@@ -38,9 +38,10 @@ class PosList(list[Any]):
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that builds PosDict/PosList and reports duplicate keys."""
+    """SafeLoader that builds PosDict/PosList and reports duplicate keys and broken text."""
 
     duplicate_keys: list[tuple[str, int]]
+    bad_text: list[int]
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> PosDict:
@@ -66,6 +67,17 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> PosList:
     return result
 
 
+def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> str:
+    """Text as YAML gives it; an escaped surrogate code point (``"\\ud800"``) is noted for a
+    problem at its line: it is not Unicode, and no file or JSON could carry it."""
+    value = str(loader.construct_scalar(node))
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        loader.bad_text.append(node.start_mark.line + 1)
+    return value
+
+
 def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
     """A date YAML cannot build (``2026-02-30``) stays text, for the reader to report."""
     try:
@@ -79,12 +91,14 @@ class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignor
     cannot parse is read again by :class:`_Loader`, so that problems are worded as always."""
 
     duplicate_keys: list[tuple[str, int]]
+    bad_text: list[int]
 
 
 for _loader in (_Loader, _FastLoader):
     _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
     _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
     _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+    _loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 
 
 def load_yaml(path: Path, display: str, diags: Diagnostics) -> Any:
@@ -101,18 +115,29 @@ def load_yaml(path: Path, display: str, diags: Diagnostics) -> Any:
 
 
 def load_yaml_text(text: str, display: str, diags: Diagnostics) -> Any:
-    fast = _FastLoader(text)
-    fast.duplicate_keys = []
+    # libyaml reads tabs where the pure Python scanner refuses them (and a second BOM
+    # differently): such a text is read by the Python parser only, so every machine, with
+    # libyaml or without, accepts and refuses the same files
+    if "\t" not in text and "\ufeff" not in text[1:]:
+        fast = _FastLoader(text)
+        _begin(fast)
+        try:
+            data = fast.get_single_data()
+        except yaml.YAMLError:
+            pass  # read again below, for the wording
+        else:
+            return _reported(data, fast, display, diags)
+        finally:
+            fast.dispose()
     try:
-        data = fast.get_single_data()
-    except yaml.YAMLError:
-        pass  # read again below, for the wording
-    else:
-        return _reported(data, fast.duplicate_keys, display, diags)
-    finally:
-        fast.dispose()
-    loader = _Loader(text)
-    loader.duplicate_keys = []
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, …)
+        at = text.count("\n", 0, exc.position) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        message = f"malformed YAML: character U+{ord(char):04X} is not allowed in YAML text"
+        diags.add(display, at, message, code="yaml")
+        return None
+    _begin(loader)
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
@@ -127,12 +152,24 @@ def load_yaml_text(text: str, display: str, diags: Diagnostics) -> Any:
         return None
     finally:
         loader.dispose()
-    return _reported(data, loader.duplicate_keys, display, diags)
+    return _reported(data, loader, display, diags)
 
 
-def _reported(
-    data: Any, duplicates: list[tuple[str, int]], display: str, diags: Diagnostics
-) -> Any:
-    for key, line in duplicates:
+def _begin(loader: Any) -> None:
+    loader.duplicate_keys = []
+    loader.bad_text = []
+
+
+def _reported(data: Any, loader: Any, display: str, diags: Diagnostics) -> Any:
+    for key, line in loader.duplicate_keys:
         diags.add(display, line, f"duplicate key '{key}'", code="yaml")
+    for line in loader.bad_text:
+        diags.add(
+            display,
+            line,
+            "text with a surrogate code point (an escape such as \\ud800; YAML does not pair "
+            "them) is not valid Unicode: write the character itself, or \\U0001F600 for one "
+            "beyond \\uFFFF",
+            code="yaml",
+        )
     return data
