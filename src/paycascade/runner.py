@@ -669,6 +669,7 @@ def _details(
             postings=mine,
             scorecards=[s.as_dict() for s in outcome.computation.scores.get(p.npi, [])],
             wrvu=wrvu.get(p.npi, {}),
+            totals=outcome.totals.get(p.npi),
         )
         detail["pass_through_authorized"] = p.pass_through_authorized
         detail["line_of_sight"] = sight.for_physician(p.npi, mine)

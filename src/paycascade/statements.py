@@ -98,9 +98,14 @@ def statement_detail(
     postings: Sequence[Posting],
     scorecards: Sequence[dict[str, Any]],
     wrvu: Mapping[str, Any],
+    totals: Totals | None = None,
 ) -> dict[str, Any]:
-    """Everything a statement shows, as plain JSON-able data (the JSON twin of every view)."""
-    t = totals_by_npi(postings).get(physician.npi, Totals(0, dict.fromkeys(ALIGNMENTS, 0)))
+    """Everything a statement shows, as plain JSON-able data (the JSON twin of every view).
+
+    ``totals``: the physician's, when the caller has them (``totals_by_npi`` of the run)."""
+    t = totals or totals_by_npi(postings).get(
+        physician.npi, Totals(0, dict.fromkeys(ALIGNMENTS, 0))
+    )
     lines = []
     for p in postings:
         lines.append(

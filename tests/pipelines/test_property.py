@@ -7,14 +7,16 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from paycascade.ingest import line_groups
+from paycascade.money import fmt_decimal
 from paycascade.pipelines.aggregate import aggregate, make_buckets
 from paycascade.pipelines.crediting import ADJUSTMENTS, CreditingPolicy
-from paycascade.pipelines.views import exact
+from paycascade.pipelines.views import exact, quantities
 
 from .conftest import PFS_ROWS, Workspace, line, make_workspace, npi, physician
 
@@ -216,3 +218,24 @@ def test_exact_is_the_value_without_trailing_zeros_or_e_notation(value: Decimal)
     if len(value.as_tuple().digits) <= 28:  # beyond the context's precision both round
         assert got == value
     assert got.as_tuple() == Decimal(format(value.normalize(), "f")).as_tuple()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.decimals(min_value=-(10**7), max_value=10**7, places=12),
+            # ties at the third place, and values rounding to zero from either side
+            st.integers(-(10**6), 10**6).map(lambda n: Decimal(n * 10 + 5).scaleb(-3)),
+            st.integers(-9, 9).map(lambda n: Decimal(n).scaleb(-12)),
+        ),
+        max_size=30,
+    )
+)
+def test_quantities_on_a_column_equal_fmt_decimal_per_value(values: list[Decimal | None]) -> None:
+    # the statements' top-code wRVUs are rounded on the Arrow column; each text must be what
+    # fmt_decimal (two places, half away from zero, separators) writes for the value
+    column = pa.chunked_array([pa.array(values, pa.decimal128(38, 12))])
+    expected = [fmt_decimal(exact(v)) for v in values]
+    assert quantities(column) == expected

@@ -7,6 +7,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from paycascade.money import ONE, ZERO, fmt_decimal
 from paycascade.plans.model import PlanData
 
@@ -115,6 +118,31 @@ def _number(value: Any) -> Decimal:
     return value if type(value) is Decimal else exact(value)
 
 
+def quantities(values: Any) -> list[str]:
+    """``fmt_decimal`` of every value of an Arrow column (two places, half away from zero,
+    thousands separators), rounded on the column: per value, Python only adds separators.
+
+    Negative values and nulls take ``fmt_decimal`` itself (a value rounding to zero from below
+    is ``-0.00`` there, which an Arrow decimal cannot hold)."""
+    if not pa.types.is_decimal(values.type) or values.type.precision > 38:
+        return [fmt_decimal(_number(v)) for v in values.to_pylist()]
+    rounded = pc.round(values, 2, "half_towards_infinity")
+    texts = pc.cast(pc.cast(rounded, pa.decimal128(38, 2)), pa.string()).to_pylist()
+    below = pc.fill_null(pc.less(values, pa.scalar(Decimal(0), values.type)), True).to_pylist()
+    raw: list[Any] | None = None
+    out = []
+    for i, text in enumerate(texts):
+        if below[i]:  # negative, or null
+            raw = values.to_pylist() if raw is None else raw
+            out.append(fmt_decimal(_number(raw[i])))
+        elif len(text) > 6:  # 1000.00 and up
+            whole, cents = text.split(".")
+            out.append(f"{int(whole):,}.{cents}")
+        else:
+            out.append(text)
+    return out
+
+
 def wrvu_summaries(aggs: Any, top: int = 10) -> dict[str, dict[str, Any]]:
     """Per physician: total credited wRVU, lines, the top codes and the crediting adjustments.
 
@@ -131,11 +159,11 @@ def wrvu_summaries(aggs: Any, top: int = 10) -> dict[str, dict[str, Any]]:
             s["lines"] += int(lines or 0)
     codes: dict[str, list[dict[str, Any]]] = {}
     ranked = _top_per_physician(aggs.wrvu_codes, top)
-    for npi, hcpcs, lines, wrvu in zip(
-        *_columns(ranked, "npi", "hcpcs", "lines", "wrvu"), strict=True
-    ):
+    npis, hcpcs_codes, code_lines = _columns(ranked, "npi", "hcpcs", "lines")
+    wrvu_texts = quantities(ranked.column("wrvu")) if ranked is not None else []
+    for npi, hcpcs, lines, wrvu in zip(npis, hcpcs_codes, code_lines, wrvu_texts, strict=True):
         codes.setdefault(str(npi), []).append(
-            {"hcpcs": str(hcpcs), "lines": int(lines or 0), "wrvu": fmt_decimal(_number(wrvu))}
+            {"hcpcs": str(hcpcs), "lines": int(lines or 0), "wrvu": wrvu}
         )
     adjustments: dict[str, list[dict[str, Any]]] = {}
     for npi, adjustment, lines, effect in zip(
