@@ -320,7 +320,9 @@ def gc_paused(fn: Callable[P, R]) -> Callable[P, R]:
     A run allocates millions of small objects that live to its end (postings, explanations,
     statement detail); the collector's repeated passes over them cost about 13% of a
     10,000-physician run (9.6 s → 8.4 s) and free almost nothing, for ~65 MB more peak memory.
-    Reference counting still frees everything else at once; cycles are collected later."""
+    Reference counting still frees everything else at once; cycles are collected later.  The
+    switch is process-wide: while the portal runs a period (one at a time), the requests it
+    serves meanwhile are not collected either, until the run ends."""
 
     @functools.wraps(fn)
     def paused(*args: P.args, **kwargs: P.kwargs) -> R:
