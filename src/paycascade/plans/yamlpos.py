@@ -87,8 +87,9 @@ def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
 
 
 class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """The same loader on libyaml's parser (about 5× faster) where PyYAML has it; a text it
-    cannot parse is read again by :class:`_Loader`, so that problems are worded as always."""
+    """The same loader on libyaml's parser (about 5× faster) where PyYAML has it.  A text it
+    cannot parse is read again by :class:`_Loader`, so that problems are worded as always, and
+    a text with a tab is read by :class:`_Loader` alone (see :func:`load_yaml_text`)."""
 
     duplicate_keys: list[tuple[str, int]]
     bad_text: list[int]
