@@ -89,7 +89,7 @@ def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
 class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """The same loader on libyaml's parser (about 5× faster) where PyYAML has it.  A text it
     cannot parse is read again by :class:`_Loader`, so that problems are worded as always, and
-    a text with a tab is read by :class:`_Loader` alone (see :func:`load_yaml_text`)."""
+    a text with a tab is read by :class:`_Loader` alone (see :func:`_read_fast`)."""
 
     duplicate_keys: list[tuple[str, int]]
     bad_text: list[int]
@@ -116,20 +116,9 @@ def load_yaml(path: Path, display: str, diags: Diagnostics) -> Any:
 
 
 def load_yaml_text(text: str, display: str, diags: Diagnostics) -> Any:
-    # libyaml reads tabs where the pure Python scanner refuses them (and a second BOM
-    # differently): such a text is read by the Python parser only, so every machine, with
-    # libyaml or without, accepts and refuses the same files
-    if "\t" not in text and "\ufeff" not in text[1:]:
-        fast = _FastLoader(text)
-        _begin(fast)
-        try:
-            data = fast.get_single_data()
-        except yaml.YAMLError:
-            pass  # read again below, for the wording
-        else:
-            return _reported(data, fast, display, diags)
-        finally:
-            fast.dispose()
+    fast = _read_fast(text)
+    if fast is not None:
+        return _reported(fast[0], fast[1], display, diags)
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, …)
@@ -154,6 +143,25 @@ def load_yaml_text(text: str, display: str, diags: Diagnostics) -> Any:
     finally:
         loader.dispose()
     return _reported(data, loader, display, diags)
+
+
+def _read_fast(text: str) -> tuple[Any, Any] | None:
+    """(data, loader) read by libyaml, or None: for the Python parser to read (again).
+
+    libyaml reads tabs where the pure Python scanner refuses them (and a second BOM
+    differently): such a text is left to the Python parser, so every machine, with libyaml or
+    without, accepts and refuses the same files.  A text libyaml cannot parse is read again by
+    the Python parser too, so that problems are worded as always."""
+    if "\t" in text or "\ufeff" in text[1:]:
+        return None
+    fast = _FastLoader(text)
+    _begin(fast)
+    try:
+        return fast.get_single_data(), fast
+    except yaml.YAMLError:
+        return None
+    finally:
+        fast.dispose()
 
 
 def _begin(loader: Any) -> None:
