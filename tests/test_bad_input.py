@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from paycascade.cli import main
+from paycascade.demo.synth import npi_check_digit
 from paycascade.diagnostics import Diagnostics
 from paycascade.plans.loader import load_plans
 from paycascade.runner import check
@@ -118,15 +119,7 @@ def test_physicians_on_a_broken_plan_name_it_and_are_capped(tmp_path: Path) -> N
 def _valid_npi(i: int) -> str:
     """A 10-digit NPI with a valid check digit (Luhn with the 80840 prefix)."""
     body = f"1{i:08d}"
-    digits = [int(c) for c in "80840" + body]
-    total = 0
-    for pos, d in enumerate(reversed(digits)):
-        if pos % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return body + str((10 - total % 10) % 10)
+    return body + str(npi_check_digit(body))
 
 
 # -- paycascade.toml ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from paycascade.demo.synth import npi_check_digit
 from paycascade.diagnostics import Diagnostics
 from paycascade.ingest import load_inputs
 from paycascade.pipelines.aggregate import Aggregates, aggregate
@@ -21,15 +22,7 @@ from paycascade.pipelines.crediting import CreditingPolicy
 def npi(n: int) -> str:
     """A valid NPI (Luhn check digit over 80840 + 9 digits) built from a small number."""
     base = f"{100000000 + n:09d}"
-    total = 0
-    for i, ch in enumerate(reversed("80840" + base)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return base + str((10 - total % 10) % 10)
+    return base + str(npi_check_digit(base))
 
 
 def write_csv(
