@@ -109,6 +109,8 @@ class _TableState:
     empty: set[str] = field(default_factory=set)
     #: column -> DuckDB type in input_<table>
     columns: dict[str, str] = field(default_factory=dict)
+    #: display name -> rows in input_<table> (Parquet: from the files' footers)
+    file_rows: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -274,6 +276,7 @@ def _load_table(ctx: _Context, spec: TableSpec, mandatory: bool, configured: str
     _check_empty(ctx, state)
     _check_rows(ctx, state)
     _stage(ctx, state)
+    _record_rows(ctx, state)
 
 
 def _check_columns(ctx: _Context, state: _TableState) -> None:
@@ -298,9 +301,10 @@ def _check_columns(ctx: _Context, state: _TableState) -> None:
 def _check_empty(ctx: _Context, state: _TableState) -> None:
     if not state.file_columns:
         return
-    table = q(f"input_{state.spec.name}")
-    counts = dict(run(ctx.con, f"SELECT _file, count(*) FROM {table} GROUP BY _file"))
-    if any(counts.get(f, 0) for f in state.file_columns):
+    if not state.file_rows:  # text files: counted in their all-text table
+        table = q(f"input_{state.spec.name}")
+        state.file_rows = dict(run(ctx.con, f"SELECT _file, count(*) FROM {table} GROUP BY _file"))
+    if any(state.file_rows.get(f, 0) for f in state.file_columns):
         return
     severity: Severity = "error" if state.mandatory else "warning"
     for display in state.file_columns:
@@ -379,6 +383,10 @@ def _read_parquet(ctx: _Context, state: _TableState) -> None:
         )
         state.file_columns.clear()
         return
+    # rows per file from the footers: counting them through the view reads a column
+    footers = run(con, f"SELECT file_name, num_rows FROM parquet_file_metadata({files})")
+    display = {str(sf.path): sf.display for sf in readable}
+    state.file_rows = {display[str(name)]: int(n) for name, n in footers}
     prefix = str(ctx.root) + "/"
     select = [
         f"{q(n)} AS {q(n.strip().lower())}"
@@ -1445,6 +1453,35 @@ def _stage(ctx: _Context, state: _TableState) -> None:
         outer = [f"{derived[n]} AS {q(n)}" if n in derived else q(n) for n, _ in staged]
         body = f"SELECT {', '.join(outer)} FROM ({body})"
     run(con, f"CREATE VIEW {target} AS {body}")
+
+
+ROWS_TABLE = "_pc_rows_read"
+
+
+def _record_rows(ctx: _Context, state: _TableState) -> None:
+    """The rows ``stg_<table>`` holds, for :func:`rows_read`, without reading the lines again:
+    the rows of the files staged (Parquet footers, or the count of the text table), less the
+    rejected rows; counted through the view only when some row was rejected."""
+    con, name = ctx.con, state.spec.name
+    rows = 0
+    if state.file_columns:
+        rejected = run(con, f"SELECT count(*) FROM {q('rejects_' + name)}")[0][0]
+        if rejected:
+            rows = int(run(con, f"SELECT count(*) FROM {q('stg_' + name)}")[0][0])
+        elif not state.spec.required_columns or all(
+            c in state.columns for c in state.spec.required_columns
+        ):
+            rows = sum(n for f, n in state.file_rows.items() if f not in state.excluded)
+    run(con, f'CREATE TABLE IF NOT EXISTS {ROWS_TABLE} ("table" VARCHAR, "rows" BIGINT)')
+    run(con, f'DELETE FROM {ROWS_TABLE} WHERE "table" = ?', [name])
+    run(con, f"INSERT INTO {ROWS_TABLE} VALUES (?, ?)", [name, rows])
+
+
+def rows_read(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Table name → rows staged (``stg_<table>``) by the last :func:`load_inputs`."""
+    if not table_exists(con, ROWS_TABLE):
+        return {}
+    return {str(t): int(n) for t, n in run(con, f'SELECT "table", "rows" FROM {ROWS_TABLE}')}
 
 
 STAGING_TABLE = "_pc_staging"

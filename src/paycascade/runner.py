@@ -103,7 +103,7 @@ class RunResult:
 
 def load(root: Path, period_text: str | None, progress: Progress = _quiet) -> Loaded:
     """Read and validate everything.  Raises PaycascadeError listing every problem."""
-    from paycascade.ingest import load_inputs
+    from paycascade.ingest import load_inputs, rows_read
 
     diags = Diagnostics()
     ws = load_workspace(root, diags)
@@ -135,7 +135,7 @@ def load(root: Path, period_text: str | None, progress: Progress = _quiet) -> Lo
         con.close()
         raise PaycascadeError(diags)
     files = _input_files(con, ws)
-    rows = _rows_read(con)
+    rows = dict(sorted(rows_read(con).items()))
     return Loaded(ws, period, plans, physicians, con, diags, files, rows, contracts)
 
 
@@ -278,16 +278,6 @@ def _input_files(con: duckdb.DuckDBPyConnection, ws: Workspace) -> list[Path]:
     if ws.pfs is not None and ws.pfs not in files:
         files.append(ws.pfs)
     return files
-
-
-def _rows_read(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    rows: dict[str, int] = {}
-    for (name,) in con.execute(
-        "select table_name from information_schema.tables where table_name like 'stg_%' order by 1"
-    ).fetchall():
-        count = con.execute(f'select count(*) from "{name}"').fetchone()
-        rows[name.removeprefix("stg_")] = int(count[0]) if count else 0
-    return rows
 
 
 # -- running ----------------------------------------------------------------------------

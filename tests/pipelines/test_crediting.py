@@ -152,8 +152,6 @@ def test_marts_are_exact_decimals_stamped_with_the_run(run: Aggregates) -> None:
     assert run.wrvu.schema.field("units").type == pa.decimal128(38, 4)
     assert set(run.wrvu.column("run_id").to_pylist()) == {"test-run"}
     assert set(run.wrvu_adjustments.column("run_id").to_pylist()) == {"test-run"}
-    assert run.rows_read["encounters"] == 21
-    assert run.rows_read["physicians"] == 5
 
 
 def test_policy_validation() -> None:

@@ -378,3 +378,48 @@ def test_checking_distinct_values_finds_a_problem_exactly_when_the_rows_have_one
     assert verdicts == [not found], [d.format() for d in found]
     # the sums are kept for the pipeline only when every line passed
     assert (groups is not None) == (summed and not found)
+
+
+def _staged_counts(ws: Workspace) -> dict[str, int]:
+    from paycascade.tables import TABLES
+
+    return {s.name: ws.rows(f'SELECT count(*) FROM "stg_{s.name}"')[0][0] for s in TABLES}
+
+
+def test_rows_read_is_what_was_staged_without_counting_the_lines_again(ws: Workspace) -> None:
+    """Parquet rows come from the files' footers, text rows from their table, less rejects."""
+    ws.csv("physicians", PHYSICIANS)
+    folder = ws.root / "data" / "encounters"
+    folder.mkdir(parents=True)
+    for k, n in ((1, 3), (2, 5)):
+        pq.write_table(
+            pa.table(
+                {
+                    "npi": [npi(1)] * n,
+                    "service_date": [date(2026, 1, 5)] * n,
+                    "hcpcs": ["99213"] * n,
+                }
+            ),
+            folder / f"part-{k}.parquet",
+        )
+    # a shifts file without its required column is left out; the other one is staged
+    ws.write("data/shifts/a.csv", "npi,date,shift_type\n" + f"{npi(1)},2026-01-02,day\n" * 4)
+    ws.write("data/shifts/b.csv", "npi,shift_type\n" + f"{npi(2)},night\n" * 2)
+    ws.write("data/stipends.csv", "npi,stipend,annual_amount,start_date\n")
+    paths = {"encounters": "data/encounters/*.parquet", "shifts": "data/shifts/*.csv"}
+    ws.load(table_paths=paths)
+    staged = _staged_counts(ws)
+    assert staged["encounters"] == 8 and staged["shifts"] == 4 and staged["stipends"] == 0
+    assert ingest.rows_read(ws.con) == staged
+
+
+def test_rows_read_leaves_out_rejected_rows(ws: Workspace) -> None:
+    ws.csv("physicians", PHYSICIANS)
+    ws.csv(
+        "encounters",
+        [line(1, "99213"), line(2, "99213", units="-1"), line(1, "99214", service_date="x")],
+    )
+    assert len(ws.messages()) == 2
+    staged = _staged_counts(ws)
+    assert staged["encounters"] == 1
+    assert ingest.rows_read(ws.con) == staged

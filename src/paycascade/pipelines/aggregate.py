@@ -53,7 +53,7 @@ credit are computed on per-physician sums.  Marts carry wRVUs at 12 places
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -76,7 +76,6 @@ from paycascade.refdata.pfs import REF_PFS_COLUMNS
 from paycascade.tables import (
     MODIFIER_SEPARATORS,
     PFS_ROW_MODIFIERS,
-    TABLES,
     TABLES_BY_NAME,
     TableSpec,
 )
@@ -137,8 +136,6 @@ class Aggregates:
     effort: pa.Table
     contract_performance: pa.Table
     episodes: pa.Table
-    #: rows in ``input_<table>`` for every input table (0 when the table is absent)
-    rows_read: dict[str, int] = field(default_factory=dict)
 
 
 def make_buckets(
@@ -248,7 +245,6 @@ def aggregate_on(
         period_label=period_label,
         buckets=buckets,
         physicians=physicians.order_by("npi").to_pyarrow(),
-        rows_read=pipe.rows_read(),
         **results,
     )
 
@@ -364,17 +360,6 @@ class _Pipeline:
 
     def staged(self, table: str) -> Any:
         return self._table(f"stg_{table}", staged_schema(TABLES_BY_NAME[table]))
-
-    def rows_read(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for spec in TABLES:
-            try:
-                table = self.backend.table(f"input_{spec.name}")
-            except Exception:
-                counts[spec.name] = 0
-                continue
-            counts[spec.name] = int(table.count().to_pyarrow().as_py())
-        return counts
 
     # -- shared pieces
 
