@@ -111,6 +111,8 @@ class _TableState:
     columns: dict[str, str] = field(default_factory=dict)
     #: display name -> rows in input_<table> (Parquet: from the files' footers)
     file_rows: dict[str, int] = field(default_factory=dict)
+    #: whether the rows were checked one by one (some may be in rejects_<table>)
+    row_by_row: bool = False
 
 
 @dataclass
@@ -122,6 +124,8 @@ class _Context:
     known_npis: bool = False
     #: bucket starts (the first is the period's start) and the period's end, for grouping
     buckets: tuple[tuple[date, ...], date] | None = None
+    #: table -> rows staged (see :func:`rows_read`)
+    rows: dict[str, int] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------- public API
@@ -161,6 +165,8 @@ def load_inputs(
         mandatory = spec.name in REQUIRED_TABLES or spec.name in needed
         _load_table(ctx, spec, mandatory, paths.get(spec.name))
     run(con, "DROP TABLE IF EXISTS _pc_known_npis")
+    run(con, f'CREATE OR REPLACE TABLE {ROWS_TABLE} ("table" VARCHAR, "rows" BIGINT)')
+    con.executemany(f"INSERT INTO {ROWS_TABLE} VALUES (?, ?)", sorted(ctx.rows.items()))
     return diags
 
 
@@ -276,7 +282,7 @@ def _load_table(ctx: _Context, spec: TableSpec, mandatory: bool, configured: str
     _check_empty(ctx, state)
     _check_rows(ctx, state)
     _stage(ctx, state)
-    _record_rows(ctx, state)
+    _count_rows(ctx, state)
 
 
 def _check_columns(ctx: _Context, state: _TableState) -> None:
@@ -1179,6 +1185,7 @@ def _check_rows(ctx: _Context, state: _TableState) -> None:
         return
     if _passes_by_values(ctx, state, rel, checks):
         return
+    state.row_by_row = True
     relation = _checked_relation(state, rel)
     bad = f"_pc_bad_{spec.name}"
     # no coalesce(): a NULL condition does not select the row, and a bare OR/AND lets DuckDB
@@ -1458,23 +1465,17 @@ def _stage(ctx: _Context, state: _TableState) -> None:
 ROWS_TABLE = "_pc_rows_read"
 
 
-def _record_rows(ctx: _Context, state: _TableState) -> None:
+def _count_rows(ctx: _Context, state: _TableState) -> None:
     """The rows ``stg_<table>`` holds, for :func:`rows_read`, without reading the lines again:
-    the rows of the files staged (Parquet footers, or the count of the text table), less the
-    rejected rows; counted through the view only when some row was rejected."""
-    con, name = ctx.con, state.spec.name
-    rows = 0
-    if state.file_columns:
-        rejected = run(con, f"SELECT count(*) FROM {q('rejects_' + name)}")[0][0]
-        if rejected:
-            rows = int(run(con, f"SELECT count(*) FROM {q('stg_' + name)}")[0][0])
-        elif not state.spec.required_columns or all(
-            c in state.columns for c in state.spec.required_columns
-        ):
-            rows = sum(n for f, n in state.file_rows.items() if f not in state.excluded)
-    run(con, f'CREATE TABLE IF NOT EXISTS {ROWS_TABLE} ("table" VARCHAR, "rows" BIGINT)')
-    run(con, f'DELETE FROM {ROWS_TABLE} WHERE "table" = ?', [name])
-    run(con, f"INSERT INTO {ROWS_TABLE} VALUES (?, ?)", [name, rows])
+    the rows of the files staged (Parquet footers, or the count of the text table); counted
+    through the view when the rows were checked one by one (some may have been rejected)."""
+    name, rows = state.spec.name, 0
+    required = all(c in state.columns for c in state.spec.required_columns)
+    if state.row_by_row:
+        rows = int(run(ctx.con, f"SELECT count(*) FROM {q('stg_' + name)}")[0][0])
+    elif state.file_columns and required:
+        rows = sum(n for f, n in state.file_rows.items() if f not in state.excluded)
+    ctx.rows[name] = rows
 
 
 def rows_read(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
