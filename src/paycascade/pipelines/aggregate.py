@@ -67,6 +67,7 @@ from paycascade.pipelines.crediting import ADJUSTMENTS, CreditingPolicy
 from paycascade.pipelines.duck import (
     AFTER_PERIOD,
     BEFORE_PERIOD,
+    fetch,
     materialize,
     materialize_sql,
     materialize_view,
@@ -235,8 +236,7 @@ def aggregate_on(
     }
     results: dict[str, pa.Table] = {}
     for name, (expr, order) in marts.items():
-        table = materialize(backend, f"mart_{name}", expr)
-        results[name] = table.order_by(order).to_pyarrow()
+        results[name] = fetch(backend, f"mart_{name}", expr, order)
     physicians = pipe.staged("physicians")
     return Aggregates(
         run_id=run_id,

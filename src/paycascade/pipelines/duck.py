@@ -6,8 +6,9 @@ problem, then one summary line), and materialising an Ibis expression as a table
 
 Why :func:`materialize` does not call ``backend.create_table(..., overwrite=True)``: with the
 pinned versions (ibis 12, DuckDB 2, sqlglot 30) ibis renders the ``DROP TABLE`` of an overwrite
-without its table name, so the DuckDB path compiles the expression and writes the table itself,
-typed exactly as the expression's Ibis schema.  Other backends use ``create_table``.
+without its table name, so the DuckDB path compiles the expression and writes the table itself
+in one ``CREATE OR REPLACE TABLE … AS SELECT``, each column cast to the expression's Ibis type.
+Other backends use ``create_table``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import duckdb
 
@@ -160,18 +160,39 @@ def materialize(backend: Any, name: str, expr: Any) -> Any:
 
 def materialize_sql(backend: Any, name: str, schema: Any, sql: str) -> Any:
     """Write a DuckDB query as table ``name`` of the Ibis ``schema`` (replacing it)."""
-    con: duckdb.DuckDBPyConnection = backend.con
-    tmp = f"_pc_tmp_{uuid4().hex}"
-    backend.create_table(tmp, schema=schema)
-    try:
-        cols = ", ".join(q(c) for c in schema.names)
-        run(con, f"INSERT INTO {q(tmp)} ({cols}) SELECT {cols} FROM ({sql})")
-        drop_relation(con, name)
-        run(con, f"ALTER TABLE {q(tmp)} RENAME TO {q(name)}")
-    except BaseException:
-        run(con, f"DROP TABLE IF EXISTS {q(tmp)}")
-        raise
+    _create_typed(backend.con, name, schema, sql)
     return backend.table(name)
+
+
+def fetch(backend: Any, name: str, expr: Any, order: Sequence[Any]) -> Any:
+    """Write ``expr`` as table ``name`` (replacing it) and return its rows sorted by ``order``
+    as an Arrow table typed as the expression's Ibis schema.
+
+    On DuckDB: one statement writes the table and one reads it back, with the conversion
+    Ibis's ``to_pyarrow`` applies, instead of a temporary table, a rename and catalog look-ups.
+    """
+    if getattr(backend, "name", "") != "duckdb":
+        return materialize(backend, name, expr).order_by(order).to_pyarrow()
+    import ibis
+    from ibis.backends.duckdb.converter import DuckDBPyArrowData
+
+    schema = expr.schema()
+    _create_typed(backend.con, name, schema, backend.compile(expr))
+    ordered = ibis.table(schema, name=name).order_by(order)
+    arrow = backend.con.sql(backend.compile(ordered)).to_arrow_table()
+    return ordered.__pyarrow_result__(arrow, data_mapper=DuckDBPyArrowData)
+
+
+def _create_typed(con: duckdb.DuckDBPyConnection, name: str, schema: Any, sql: str) -> None:
+    """``CREATE OR REPLACE TABLE name AS`` the query, each column cast to its Ibis type (what
+    DuckDB computes, e.g. ``SUM`` of ``BIGINT`` as ``HUGEINT``, becomes what was declared).
+    Atomic: if the query fails, an earlier table of that name is kept."""
+    from ibis.backends.sql.datatypes import DuckDBType
+
+    cols = ", ".join(
+        f"CAST({q(c)} AS {DuckDBType.to_string(t)}) AS {q(c)}" for c, t in schema.items()
+    )
+    run(con, f"CREATE OR REPLACE TABLE {q(name)} AS SELECT {cols} FROM ({sql})")
 
 
 #: the bucket of lines dated before / after the period
