@@ -321,3 +321,41 @@ def test_gc_paused_restores_the_collector_even_on_error() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_input_digests_are_the_files_sha256_and_a_missing_file_is_raised_where_asked(
+    tmp_path: Path,
+) -> None:
+    import hashlib
+
+    from paycascade.runner import Digests
+
+    files = []
+    for k, size in enumerate((0, 5, 3 << 20)):  # empty, small, several read chunks
+        path = tmp_path / f"f{k}.bin"
+        path.write_bytes(bytes(range(256)) * (size // 256) + b"x" * (size % 256))
+        files.append(path)
+    gone = tmp_path / "gone.csv"
+    digests = Digests([*files, gone])
+    assert digests.of(files[2]) == hashlib.sha256(files[2].read_bytes()).hexdigest()
+    digests.start()  # started once, however often asked
+    for path in files:
+        assert digests.of(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(FileNotFoundError):
+        digests.of(gone)
+
+
+def test_the_run_records_each_input_file_digest(tmp_path: Path) -> None:
+    import hashlib
+
+    ws = write_workspace(tmp_path / "ws")
+    assert _invoke("run", str(ws), "--quiet")[0] == 0
+    (out,) = [p for p in (ws / "out").iterdir() if p.is_dir()]
+    manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    recorded = {i["file"]: i["sha256"] for i in manifest["inputs"]}
+    on_disk = {
+        p.relative_to(ws).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in (ws / "data").rglob("*")
+        if p.is_file()
+    }
+    assert recorded == on_disk and on_disk

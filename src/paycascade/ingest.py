@@ -33,7 +33,7 @@ import csv
 import io
 import re
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -138,6 +138,7 @@ def load_inputs(
     needed: set[str],
     pfs_path: Path | None,
     buckets: tuple[Sequence[date], date] | None = None,
+    after: Callable[[str], None] | None = None,
 ) -> Diagnostics:
     """Read, check and stage every input table of the workspace at ``root``.
 
@@ -164,6 +165,8 @@ def load_inputs(
     for spec in TABLES:
         mandatory = spec.name in REQUIRED_TABLES or spec.name in needed
         _load_table(ctx, spec, mandatory, paths.get(spec.name))
+        if after is not None:
+            after(spec.name)
     run(con, "DROP TABLE IF EXISTS _pc_known_npis")
     run(con, f'CREATE OR REPLACE TABLE {ROWS_TABLE} ("table" VARCHAR, "rows" BIGINT)')
     con.executemany(f"INSERT INTO {ROWS_TABLE} VALUES (?, ?)", sorted(ctx.rows.items()))

@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -72,7 +73,8 @@ class Loaded:
     physicians: list[Physician]
     con: duckdb.DuckDBPyConnection
     diagnostics: Diagnostics
-    input_files: list[Path] = field(default_factory=list)
+    #: the input files, hashed in the background since the load began
+    digests: Digests
     rows_read: dict[str, int] = field(default_factory=dict)
     contracts: dict[str, ContractSpec] = field(default_factory=dict)
     #: where the aggregation pipeline runs: "duckdb" (embedded, default) or "spark"
@@ -109,6 +111,8 @@ def load(root: Path, period_text: str | None, progress: Progress = _quiet) -> Lo
     ws = load_workspace(root, diags)
     if ws is None:
         raise PaycascadeError(diags)
+    # hashing the inputs overlaps the load (hashlib lets other threads run while it hashes)
+    digests = Digests(_input_files(ws))
     period = _period(ws, period_text, diags)
     progress("loading plans")
     plans = load_plans(root, diags)
@@ -129,14 +133,20 @@ def load(root: Path, period_text: str | None, progress: Progress = _quiet) -> Lo
     progress("reading and checking input tables")
     # the lines are summed by the plans' date buckets in the pass that checks them
     buckets = None if period is None else (bucket_starts(list(plans.values()), period), period.end)
-    diags.extend(load_inputs(con, root, ws.tables, needed, ws.pfs, buckets))
+
+    # hashed while the other tables are read: beside the scan of the lines, which keeps both
+    # CPUs busy, a hashing thread would slow the scan by more than it saves
+    def after(table: str) -> None:
+        if table == "encounters":
+            digests.start()
+
+    diags.extend(load_inputs(con, root, ws.tables, needed, ws.pfs, buckets, after))
     physicians = _physicians(con, plans, diags) if _has_table(con, "stg_physicians") else []
     if diags.has_errors() or period is None:
         con.close()
         raise PaycascadeError(diags)
-    files = _input_files(con, ws)
     rows = dict(sorted(rows_read(con).items()))
-    return Loaded(ws, period, plans, physicians, con, diags, files, rows, contracts)
+    return Loaded(ws, period, plans, physicians, con, diags, digests, rows, contracts)
 
 
 def _check_pool_owners(plans: Mapping[str, Plan], diags: Diagnostics) -> None:
@@ -271,7 +281,7 @@ def _fte(value: object) -> Decimal:
     return exact.quantize(Decimal("0.01"))
 
 
-def _input_files(con: duckdb.DuckDBPyConnection, ws: Workspace) -> list[Path]:
+def _input_files(ws: Workspace) -> list[Path]:
     files = sorted(
         p for p in (ws.root / "data").rglob("*") if p.is_file() and not p.name.startswith(".")
     )
@@ -355,7 +365,7 @@ def compute_outcome(
     timings: dict[str, float] = {}
     progress("hashing inputs")
     t0 = time.perf_counter()
-    run_id, manifest = _run_identity(ws, period, plans, contracts, loaded.input_files)
+    run_id, manifest = _run_identity(ws, period, plans, contracts, loaded.digests)
     timings["hash inputs"] = time.perf_counter() - t0
     starts = bucket_starts(list(plans.values()), period)
     policies = {pid: CreditingPolicy(**plan.crediting) for pid, plan in plans.items()}
@@ -525,14 +535,52 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+class Digests:
+    """The SHA-256 of each of ``files``, computed one after the other by a background thread
+    from the moment this is created; :meth:`of` waits for a file's digest.  hashlib releases the GIL while it hashes, so hashing half a gigabyte of
+    lines overlaps the load instead of following it.  A daemon thread: a failed load does not
+    wait for it."""
+
+    def __init__(self, files: Sequence[Path]) -> None:
+        self.files = list(files)
+        self._done: dict[Path, tuple[str | None, OSError | None]] = {}
+        self._ready = threading.Condition()
+        self._started = False
+
+    def start(self) -> None:
+        if not self._started:
+            self._started = True
+            threading.Thread(target=self._hash_all, name="paycascade-hash", daemon=True).start()
+
+    def _hash_all(self) -> None:
+        for path in self.files:
+            try:
+                result: tuple[str | None, OSError | None] = (_sha256(path), None)
+            except OSError as exc:  # raised where the digest is asked for
+                result = (None, exc)
+            with self._ready:
+                self._done[path] = result
+                self._ready.notify_all()
+
+    def of(self, path: Path) -> str:
+        self.start()
+        with self._ready:
+            self._ready.wait_for(lambda: path in self._done)
+            digest, error = self._done[path]
+        if error is not None:
+            raise error
+        assert digest is not None
+        return digest
+
+
 def _run_identity(
     ws: Workspace,
     period: Period,
     plans: Mapping[str, Plan],
     contracts: Mapping[str, ContractSpec],
-    files: Iterable[Path],
+    digests: Digests,
 ) -> tuple[str, dict[str, Any]]:
-    inputs = [{"file": ws.display(p), "sha256": _sha256(p)} for p in files]
+    inputs = [{"file": ws.display(p), "sha256": digests.of(p)} for p in digests.files]
     config = ws.root / "paycascade.toml"
     manifest: dict[str, Any] = {
         "engine": "paycascade",
