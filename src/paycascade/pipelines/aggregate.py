@@ -53,6 +53,7 @@ credit are computed on per-physician sums.  Marts carry wRVUs at 12 places
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -209,19 +210,10 @@ def aggregate_on(
         policies=dict(policies or {}),
         default_policy=default_policy or CreditingPolicy(),
     )
-    groups_expr = pipe.encounter_groups()
-    pushed = _duckdb_encounter_groups(backend, pipe) if pushdown else None
-    if pushed is None:
-        groups = materialize(backend, "core_encounter_groups", groups_expr)
-    else:
-        groups = materialize_sql(backend, "core_encounter_groups", groups_expr.schema(), pushed)
-    lines = materialize_view(backend, "core_encounter_wrvu", pipe.encounter_lines(groups))
-    summary = materialize(backend, "core_wrvu_summary", pipe.summary(lines))
-    marts = {
-        "code_lines": pipe.code_lines(groups, counted_codes),
-        "wrvu": pipe.wrvu(summary),
-        "wrvu_adjustments": pipe.wrvu_adjustments(summary),
-        "wrvu_codes": pipe.wrvu_codes(summary),
+    # the marts that do not read the lines are built first and computed on a second connection
+    # while this one sums the lines: DuckDB runs both queries at once, and Python compiles one
+    # while the other runs
+    others = {
         "panel": pipe.panel(),
         "shifts": pipe.shifts(),
         "hours": pipe.hours(),
@@ -234,9 +226,28 @@ def aggregate_on(
         "contract_performance": pipe.contract_performance(period_label),
         "episodes": pipe.episodes(),
     }
-    results: dict[str, pa.Table] = {}
-    for name, (expr, order) in marts.items():
-        results[name] = fetch(backend, f"mart_{name}", expr, order)
+    physicians = pipe.staged("physicians")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="paycascade-marts") as pool:
+        second = _second_connection(backend)
+        beside = pool.submit(_fetch_all, second, others) if second is not None else None
+        groups_expr = pipe.encounter_groups()
+        pushed = _duckdb_encounter_groups(backend, pipe) if pushdown else None
+        if pushed is None:
+            groups = materialize(backend, "core_encounter_groups", groups_expr)
+        else:
+            groups = materialize_sql(backend, "core_encounter_groups", groups_expr.schema(), pushed)
+        lines = materialize_view(backend, "core_encounter_wrvu", pipe.encounter_lines(groups))
+        summary = materialize(backend, "core_wrvu_summary", pipe.summary(lines))
+        results = _fetch_all(
+            backend,
+            {
+                "code_lines": pipe.code_lines(groups, counted_codes),
+                "wrvu": pipe.wrvu(summary),
+                "wrvu_adjustments": pipe.wrvu_adjustments(summary),
+                "wrvu_codes": pipe.wrvu_codes(summary),
+            },
+        )
+        results.update(beside.result() if beside is not None else _fetch_all(backend, others))
     physicians = pipe.staged("physicians")
     return Aggregates(
         run_id=run_id,
@@ -247,6 +258,20 @@ def aggregate_on(
         physicians=physicians.order_by("npi").to_pyarrow(),
         **results,
     )
+
+
+def _fetch_all(backend: Any, marts: Mapping[str, tuple[Any, list[str]]]) -> dict[str, pa.Table]:
+    return {
+        name: fetch(backend, f"mart_{name}", expr, order) for name, (expr, order) in marts.items()
+    }
+
+
+def _second_connection(backend: Any) -> Any:
+    """Another connection to the same DuckDB database, for a second thread; None on other
+    engines (there the marts are computed one after the other)."""
+    if getattr(backend, "name", "") != "duckdb":
+        return None
+    return ibis.duckdb.from_connection(backend.con.cursor())
 
 
 def _duckdb_encounter_groups(backend: Any, pipe: _Pipeline) -> str | None:
