@@ -48,7 +48,7 @@ from paycascade.pipelines.duck import (
     bucket_sql,
     columns_of,
     display_path,
-    drop_relation,
+    drop_relations,
     emit_problems,
     lit,
     q,
@@ -162,6 +162,10 @@ def load_inputs(
     else:
         create_empty_pfs(con)
     paths = dict(table_paths or {})
+    run(
+        con,
+        f'CREATE TABLE IF NOT EXISTS {GROUPS_TABLE} ("table" VARCHAR, starts DATE[], "end" DATE)',
+    )
     for spec in TABLES:
         mandatory = spec.name in REQUIRED_TABLES or spec.name in needed
         _load_table(ctx, spec, mandatory, paths.get(spec.name))
@@ -259,15 +263,16 @@ def _configured_files(
 def _load_table(ctx: _Context, spec: TableSpec, mandatory: bool, configured: str | None) -> None:
     con = ctx.con
     state = _TableState(spec=spec, mandatory=mandatory)
-    for name in (
-        f"stg_{spec.name}",
-        f"rejects_{spec.name}",
-        f"input_{spec.name}",
-        f"_pc_groups_{spec.name}",
-    ):
-        drop_relation(con, name)
-    if table_exists(con, GROUPS_TABLE):
-        run(con, f'DELETE FROM {GROUPS_TABLE} WHERE "table" = ?', [spec.name])
+    drop_relations(
+        con,
+        [
+            f"stg_{spec.name}",
+            f"rejects_{spec.name}",
+            f"input_{spec.name}",
+            f"_pc_groups_{spec.name}",
+        ],
+    )
+    run(con, f'DELETE FROM {GROUPS_TABLE} WHERE "table" = ?', [spec.name])
     state.files = find_table_files(ctx.root, spec.name, configured, ctx.diags, mandatory=mandatory)
     if state.files and state.files[0].fmt == "parquet":
         _read_parquet(ctx, state)
@@ -1325,7 +1330,7 @@ def _passes_by_values(
     passes = not found[0][0]
     if passes and grouping is not None and buckets is not None:
         _keep_line_groups(ctx, state, grouping, main, values, set_id(main), buckets)
-    drop_relation(ctx.con, values)
+    run(ctx.con, f"DROP TABLE IF EXISTS {q(values)}")
     return passes
 
 
@@ -1391,11 +1396,6 @@ def _keep_line_groups(
         f"CREATE OR REPLACE TEMP TABLE {q(table)} AS SELECT {', '.join(cols)} "
         f"FROM {q(values)} WHERE _pc_set = {main_id}",
     )
-    run(
-        ctx.con,
-        f'CREATE TABLE IF NOT EXISTS {GROUPS_TABLE} ("table" VARCHAR, starts DATE[], "end" DATE)',
-    )
-    run(ctx.con, f'DELETE FROM {GROUPS_TABLE} WHERE "table" = ?', [state.spec.name])
     starts, end = buckets
     run(
         ctx.con,

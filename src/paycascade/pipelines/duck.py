@@ -67,11 +67,20 @@ def relation_kind(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
 
 def drop_relation(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Drop a table or a view of that name if there is one."""
-    kind = relation_kind(con, name)
-    if kind == "VIEW":
-        run(con, f"DROP VIEW IF EXISTS {q(name)}")
-    elif kind is not None:
-        run(con, f"DROP TABLE IF EXISTS {q(name)}")
+    drop_relations(con, [name])
+
+
+def drop_relations(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> None:
+    """Drop the tables and views of these names that exist (one catalog look-up for all)."""
+    marks = ", ".join("?" for _ in names)
+    found = run(
+        con,
+        "SELECT DISTINCT table_name, table_type FROM information_schema.tables "
+        f"WHERE table_name IN ({marks})",
+        list(names),
+    )
+    for name, kind in sorted(found):
+        run(con, f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {q(name)}")
 
 
 def columns_of(con: duckdb.DuckDBPyConnection, relation_sql: str) -> list[tuple[str, str]]:
