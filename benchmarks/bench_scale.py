@@ -21,7 +21,9 @@ Prints wall time, peak RSS and ratios, then the environment.  Not a test: nothin
 
 With ``--encounters`` the clinicians stay the same and only the lines grow, so the script also
 prints what each further ten million lines cost against the bare query, and the fixed
-(per-clinician) work the run does whatever the lines.
+(per-clinician) work the run does whatever the lines.  ``--repeat N`` runs the contenders N
+times, taking turns, and reports each one's median with its range and the range of the
+round-by-round ratios (ratios and the per-line figures are taken from the medians).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +152,46 @@ def measure(mode: str, root: Path) -> dict[str, Any] | None:
     return figures
 
 
+def measure_alternating(modes: Sequence[str], root: Path, repeat: int) -> list[dict[str, Any]]:
+    """``repeat`` rounds of every mode, taking turns, so that a slow spell of the machine falls
+    on all of them; each round maps a mode to its figures (a failed mode is left out)."""
+    rounds = []
+    for _ in range(repeat):
+        figures = {mode: measure(mode, root) for mode in modes}
+        rounds.append({m: f for m, f in figures.items() if f is not None})
+    return rounds
+
+
+def median_run(runs: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The run of median wall time (the lower middle one of an even count), peak RSS the
+    highest of all the runs."""
+    if not runs:
+        return None
+    ordered = sorted(runs, key=lambda r: float(r["seconds"]))
+    middle = dict(ordered[(len(ordered) - 1) // 2])
+    middle["peak_mib"] = max(float(r["peak_mib"]) for r in runs)
+    return middle
+
+
+def spread(runs: Sequence[dict[str, Any]]) -> str:
+    if len(runs) < 2:
+        return ""
+    times = [float(r["seconds"]) for r in runs]
+    return f"  (median of {len(runs)}: {min(times):.2f}–{max(times):.2f}s)"
+
+
+def paired(rounds: Sequence[dict[str, Any]], ours: str, floor: str) -> str:
+    """The range of the ratios of the runs of the same round."""
+    ratios = [
+        float(r[ours]["seconds"]) / float(r[floor]["seconds"])
+        for r in rounds
+        if ours in r and floor in r
+    ]
+    if len(ratios) < 2:
+        return ""
+    return f"  (round by round: {min(ratios):.2f}–{max(ratios):.2f}×)"
+
+
 def environment() -> str:
     import duckdb
     import ibis
@@ -199,6 +241,13 @@ def main() -> int:
         "--workspace", nargs="+", default=[], help="existing workspaces to measure instead"
     )
     parser.add_argument("--pandas-max-lines", type=int, default=40_000_000)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the contenders this many times, alternating, and report the median "
+        "(with the range) — for machines whose timings wander",
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -213,30 +262,43 @@ def main() -> int:
     for label, root in _cases(args):
         lines = pq.ParquetFile(root / "data" / "encounters.parquet").metadata.num_rows
         print(f"{label}: {lines:,} lines")
-        ours = measure("paycascade", root)
-        bare = measure("bare", root)
-        bare_all = measure("bare-all", root)
-        pandas = measure("pandas", root) if lines <= args.pandas_max_lines else None
-        contenders = (
-            ("paycascade", ours),
-            ("bare duckdb", bare),
-            ("bare, all inputs", bare_all),
-            ("pandas", pandas),
+        modes = ["paycascade", "bare", "bare-all"]
+        if lines <= args.pandas_max_lines:
+            modes.append("pandas")
+        rounds = measure_alternating(modes, root, max(1, args.repeat))
+        runs = {m: [r[m] for r in rounds if m in r] for m in modes}
+        ours, bare, bare_all, pandas = (
+            median_run(runs.get(m, [])) for m in ("paycascade", "bare", "bare-all", "pandas")
         )
-        for name, fig in contenders:
+        contenders = (
+            ("paycascade", "paycascade", ours),
+            ("bare duckdb", "bare", bare),
+            ("bare, all inputs", "bare-all", bare_all),
+            ("pandas", "pandas", pandas),
+        )
+        for name, mode, fig in contenders:
             if fig is None:
-                why = "not run: over --pandas-max-lines" if name == "pandas" else "failed"
+                why = "not run: over --pandas-max-lines" if mode not in modes else "failed"
                 print(f"  {name:<16} {why}")
                 continue
-            print(f"  {name:<16} {fig['seconds']:8.2f}s  peak RSS {fig['peak_mib']:8.0f} MiB")
+            print(
+                f"  {name:<16} {fig['seconds']:8.2f}s  peak RSS {fig['peak_mib']:8.0f} MiB"
+                + spread(runs[mode])
+            )
         if ours:
             print(f"  stages           {ours['stages']}")
         if ours and bare:
-            print(f"  paycascade / bare duckdb = {ours['seconds'] / bare['seconds']:.2f}×")
+            print(
+                f"  paycascade / bare duckdb = {ours['seconds'] / bare['seconds']:.2f}×"
+                + paired(rounds, "paycascade", "bare")
+            )
             seen.append((lines, float(ours["seconds"]), float(bare["seconds"])))
         if ours and bare_all:
             ratio = ours["seconds"] / bare_all["seconds"]
-            print(f"  paycascade / bare duckdb over all inputs = {ratio:.2f}×")
+            print(
+                f"  paycascade / bare duckdb over all inputs = {ratio:.2f}×"
+                + paired(rounds, "paycascade", "bare-all")
+            )
         if ours and pandas:
             print(f"  pandas / paycascade      = {pandas['seconds'] / ours['seconds']:.2f}×")
     if args.encounters and len(seen) >= 2:
