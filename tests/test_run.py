@@ -359,3 +359,22 @@ def test_the_run_records_each_input_file_digest(tmp_path: Path) -> None:
         if p.is_file()
     }
     assert recorded == on_disk and on_disk
+
+
+def test_a_digest_that_fails_in_any_way_is_raised_where_asked_never_awaited_forever(
+    tmp_path: Path,
+) -> None:
+    from unittest.mock import patch
+
+    from paycascade import runner
+
+    path = tmp_path / "f.csv"
+    path.write_text("a\n", encoding="utf-8")
+
+    def broken(_: Path) -> str:
+        raise ValueError("not a hashing error the reader expects")
+
+    with patch.object(runner, "_sha256", broken):
+        digests = runner.Digests([path])
+        with pytest.raises(ValueError, match="not a hashing error"):
+            digests.of(path)

@@ -378,6 +378,11 @@ def _read_parquet(ctx: _Context, state: _TableState) -> None:
             )
             continue
         state.file_columns[sf.display] = lowered
+        # its rows from the footer (read as read_parquet reads the path): counting them
+        # through the view would read a column of every line
+        footer = f"SELECT sum(num_rows) FROM parquet_file_metadata({lit(str(sf.path))})"
+        rows = int(run(con, footer)[0][0] or 0)
+        state.file_rows[sf.display] = state.file_rows.get(sf.display, 0) + rows
         readable.append(sf)
     if not readable:
         return
@@ -396,11 +401,8 @@ def _read_parquet(ctx: _Context, state: _TableState) -> None:
             code="unreadable",
         )
         state.file_columns.clear()
+        state.file_rows.clear()
         return
-    # rows per file from the footers: counting them through the view reads a column
-    footers = run(con, f"SELECT file_name, num_rows FROM parquet_file_metadata({files})")
-    display = {str(sf.path): sf.display for sf in readable}
-    state.file_rows = {display[str(name)]: int(n) for name, n in footers}
     prefix = str(ctx.root) + "/"
     select = [
         f"{q(n)} AS {q(n.strip().lower())}"

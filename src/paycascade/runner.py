@@ -543,7 +543,7 @@ class Digests:
 
     def __init__(self, files: Sequence[Path]) -> None:
         self.files = list(files)
-        self._done: dict[Path, tuple[str | None, OSError | None]] = {}
+        self._done: dict[Path, tuple[str | None, BaseException | None]] = {}
         self._ready = threading.Condition()
         self._started = False
 
@@ -555,8 +555,8 @@ class Digests:
     def _hash_all(self) -> None:
         for path in self.files:
             try:
-                result: tuple[str | None, OSError | None] = (_sha256(path), None)
-            except OSError as exc:  # raised where the digest is asked for
+                result: tuple[str | None, BaseException | None] = (_sha256(path), None)
+            except BaseException as exc:  # raised where the digest is asked for
                 result = (None, exc)
             with self._ready:
                 self._done[path] = result

@@ -423,3 +423,40 @@ def test_rows_read_leaves_out_rejected_rows(ws: Workspace) -> None:
     staged = _staged_counts(ws)
     assert staged["encounters"] == 1
     assert ingest.rows_read(ws.con) == staged
+
+
+def _encounters_parquet(path: Path, n: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(
+        pa.table(
+            {
+                "npi": [npi(1)] * n,
+                "service_date": [date(2026, 1, 5)] * n,
+                "hcpcs": ["99213"] * n,
+                "modifiers": [""] * n,  # every check's columns present: the values' fast path
+            }
+        ),
+        path,
+    )
+
+
+def test_rows_read_counts_a_file_a_glob_matches_twice_as_often_as_it_is_read(
+    ws: Workspace,
+) -> None:
+    ws.csv("physicians", PHYSICIANS)
+    _encounters_parquet(ws.root / "data" / "enc" / "part0.parquet", 3)
+    _encounters_parquet(ws.root / "data" / "enc" / "part1.parquet", 2)
+    (ws.root / "data" / "enc" / "part5.parquet").symlink_to("part0.parquet")
+    diags = ws.load(table_paths={"encounters": "data/enc/*.parquet"})
+    assert [d.format() for d in diags] == []  # no row checked one by one: footers counted
+    staged = _staged_counts(ws)
+    assert ingest.rows_read(ws.con) == staged and staged["encounters"] == 8
+
+
+def test_parquet_outside_the_workspace_is_counted_and_not_called_empty(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    ws.csv("physicians", PHYSICIANS)
+    _encounters_parquet(tmp_path / "elsewhere" / "encounters.parquet", 4)
+    diags = ws.load(table_paths={"encounters": "../elsewhere/encounters.parquet"})
+    assert [d.format() for d in diags] == []
+    assert ingest.rows_read(ws.con)["encounters"] == _staged_counts(ws)["encounters"] == 4
