@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from paycascade.ingest import line_groups
@@ -239,3 +239,36 @@ def test_quantities_on_a_column_equal_fmt_decimal_per_value(values: list[Decimal
     column = pa.chunked_array([pa.array(values, pa.decimal128(38, 12))])
     expected = [fmt_decimal(exact(v)) for v in values]
     assert quantities(column) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@example((38, 12), [0, 100, 10**5, None])  # Arrow writes 0E-12, 1.00E-10 and 1.00000E-7
+@example((38, 4), [10**20, -(10**4), 5])
+@given(
+    st.sampled_from([(38, 12), (38, 4), (18, 4), (38, 8), (38, 0), (10, 2)]),
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.integers(min_value=-(10**20), max_value=10**20),  # whole numbers, 100 and 0
+            st.integers(min_value=-(10**7), max_value=10**7).map(lambda n: n * 10**5),
+            st.integers(min_value=-(10**24), max_value=10**24),
+        ),
+        max_size=30,
+    ),
+)
+def test_exact_values_of_a_column_are_exact_of_each_value(
+    decimal_type: tuple[int, int], raw: list[int | None]
+) -> None:
+    # the marts' quantities are made exact on the Arrow column; each must carry the digits and
+    # exponent exact() gives the value (100, not 1E+2; 1.5, not 1.500000000000)
+    from paycascade.pipelines.views import exact_values
+
+    precision, scale = decimal_type
+    limit = 10 ** (precision - 1)
+    values = [
+        None if n is None else Decimal(max(-limit, min(limit, n))).scaleb(-scale) for n in raw
+    ]
+    column = pa.chunked_array([pa.array(values, pa.decimal128(precision, scale))])
+    got = exact_values(column)
+    expected = [exact(v) for v in values]
+    assert [g.as_tuple() for g in got] == [e.as_tuple() for e in expected]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -26,6 +26,25 @@ def exact(value: Any) -> Decimal:
     return d.quantize(ONE) if d.adjusted() < 27 else Decimal(format(d, "f"))
 
 
+def exact_values(column: Any) -> list[Decimal]:
+    """:func:`exact` of every value of an Arrow column, the trailing zeros cut on the column.
+
+    A decimal with places is written out by Arrow and its trailing zeros (and a bare point)
+    are cut there; Python only parses the text.  Arrow writes values below 10⁻⁶ (and zero)
+    in E-notation: those take :func:`exact`, as do columns of other types."""
+    kind = column.type
+    if pa.types.is_decimal(kind) and kind.scale > 0 and kind.precision <= 38:
+        # 123.450000 → 123.45, 100.000000 → 100; E-notation does not match and is kept
+        texts = pc.replace_substring_regex(
+            pc.cast(column, pa.string()), r"^(-?\d+)(?:(\.\d*[1-9])0*|\.0*)$", r"\1\2"
+        )
+        return [
+            ZERO if t is None else exact(Decimal(t)) if "E" in t else Decimal(t)
+            for t in texts.to_pylist()
+        ]
+    return [exact(v) for v in column.to_pylist()]
+
+
 def _rows(table: Any) -> Iterator[dict[str, Any]]:
     if table is None:
         return iter(())
@@ -36,54 +55,50 @@ def to_plan_data(aggs: Any, bucket_starts: Sequence[date]) -> PlanData:
     """The marts, keyed per physician for the components (read column by column)."""
     data = PlanData(bucket_starts=list(bucket_starts))
     for npi, bucket, source, wrvu, lines in zip(
-        *_columns(aggs.wrvu, "npi", "bucket", "source", "wrvu", "lines"), strict=True
+        *_columns(aggs.wrvu, "npi", "bucket", "source", "wrvu", "lines", exactly={"wrvu"}),
+        strict=True,
     ):
         key = (str(npi), int(bucket))
         target = data.app_wrvu if source == "app_supervision" else data.wrvu
-        target[key] = target.get(key, ZERO) + exact(wrvu)
+        target[key] = target.get(key, ZERO) + wrvu
         if source != "app_supervision":
             data.wrvu_lines[key[0]] = data.wrvu_lines.get(key[0], 0) + int(lines or 0)
-    panel = _columns(
-        aggs.panel,
-        "npi",
-        "bucket",
-        "member_months",
-        "risk_adjusted_member_months",
-        "expected_cost",
-        "actual_cost",
-    )
+    sums = ("member_months", "risk_adjusted_member_months", "expected_cost", "actual_cost")
+    panel = _columns(aggs.panel, "npi", "bucket", *sums, exactly=set(sums))
     for npi, bucket, months, risk_months, expected, actual in zip(*panel, strict=True):
         key = (str(npi), int(bucket))
-        data.member_months[key] = data.member_months.get(key, ZERO) + exact(months)
-        data.risk_member_months[key] = data.risk_member_months.get(key, ZERO) + exact(risk_months)
+        data.member_months[key] = data.member_months.get(key, ZERO) + months
+        data.risk_member_months[key] = data.risk_member_months.get(key, ZERO) + risk_months
         npi = key[0]
-        data.expected_cost[npi] = data.expected_cost.get(npi, ZERO) + exact(expected)
-        data.actual_cost[npi] = data.actual_cost.get(npi, ZERO) + exact(actual)
+        data.expected_cost[npi] = data.expected_cost.get(npi, ZERO) + expected
+        data.actual_cost[npi] = data.actual_cost.get(npi, ZERO) + actual
     for npi, bucket, kind, shifts, hours in zip(
-        *_columns(aggs.shifts, "npi", "bucket", "shift_type", "shifts", "hours"), strict=True
-    ):
-        data.shifts.setdefault(str(npi), []).append(
-            (int(bucket), str(kind), exact(shifts), exact(hours))
-        )
-    for npi, bucket, kind, hours in zip(
-        *_columns(aggs.hours, "npi", "bucket", "kind", "hours"), strict=True
-    ):
-        data.hours.setdefault(str(npi), []).append((int(bucket), str(kind or ""), exact(hours)))
-    for npi, bucket, activity, quantity in zip(
-        *_columns(aggs.activities, "npi", "bucket", "activity", "quantity"), strict=True
-    ):
-        data.activities.setdefault(str(npi), []).append(
-            (int(bucket), str(activity), exact(quantity))
-        )
-    for npi, measure, numerator, denominator, exclusions in zip(
-        *_columns(aggs.quality, "npi", "measure", "numerator", "denominator", "exclusions"),
+        *_columns(
+            aggs.shifts,
+            "npi",
+            "bucket",
+            "shift_type",
+            "shifts",
+            "hours",
+            exactly={"shifts", "hours"},
+        ),
         strict=True,
     ):
-        data.quality[(str(npi), str(measure))] = (
-            exact(numerator),
-            exact(denominator),
-            exact(exclusions),
-        )
+        data.shifts.setdefault(str(npi), []).append((int(bucket), str(kind), shifts, hours))
+    for npi, bucket, kind, hours in zip(
+        *_columns(aggs.hours, "npi", "bucket", "kind", "hours", exactly={"hours"}), strict=True
+    ):
+        data.hours.setdefault(str(npi), []).append((int(bucket), str(kind or ""), hours))
+    for npi, bucket, activity, quantity in zip(
+        *_columns(aggs.activities, "npi", "bucket", "activity", "quantity", exactly={"quantity"}),
+        strict=True,
+    ):
+        data.activities.setdefault(str(npi), []).append((int(bucket), str(activity), quantity))
+    counts = ("numerator", "denominator", "exclusions")
+    for npi, measure, numerator, denominator, exclusions in zip(
+        *_columns(aggs.quality, "npi", "measure", *counts, exactly=set(counts)), strict=True
+    ):
+        data.quality[(str(npi), str(measure))] = (numerator, denominator, exclusions)
     for r in _rows(aggs.stipends):
         amount = r.get("annual_amount")
         data.stipends.setdefault(str(r["npi"]), []).append(
@@ -104,13 +119,21 @@ def to_plan_data(aggs: Any, bucket_starts: Sequence[date]) -> PlanData:
     return data
 
 
-def _columns(table: Any, *names: str) -> list[list[Any]]:
-    """Columns of an Arrow table as Python lists (a column the table lacks: all None)."""
+def _columns(table: Any, *names: str, exactly: Collection[str] = ()) -> list[list[Any]]:
+    """Columns of an Arrow table as Python lists (a column the table lacks: all None; a column
+    named in ``exactly``: :func:`exact_values`, zero where missing)."""
     if table is None:
         return [[] for _ in names]
     present = set(table.column_names)
-    empty = [None] * table.num_rows
-    return [table.column(n).to_pylist() if n in present else empty for n in names]
+    out: list[list[Any]] = []
+    for n in names:
+        if n not in present:
+            out.append([ZERO if n in exactly else None] * table.num_rows)
+        elif n in exactly:
+            out.append(exact_values(table.column(n)))
+        else:
+            out.append(table.column(n).to_pylist())
+    return out
 
 
 def _number(value: Any) -> Decimal:
