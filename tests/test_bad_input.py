@@ -191,6 +191,67 @@ def test_broken_parquet_is_named_without_engine_jargon(tmp_path: Path) -> None:
     ]
 
 
+def _encounters_parquet(ws: Path, name: str, table: object, **options: object) -> Path:
+    import pyarrow.parquet as pq
+
+    (ws / "data" / "encounters.csv").unlink(missing_ok=True)
+    path = ws / "data" / "enc" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, **options)  # type: ignore[arg-type]
+    toml = ws / "paycascade.toml"
+    if "[tables]" not in toml.read_text(encoding="utf-8"):
+        with toml.open("a", encoding="utf-8") as fh:
+            fh.write('[tables]\nencounters = "data/enc/*.parquet"\n')
+    return path
+
+
+def _lines(n: int, units: object) -> object:
+    import pyarrow as pa
+
+    return pa.table(
+        {
+            "npi": ["1234567893"] * n,
+            "service_date": ["2026-02-03"] * n,
+            "hcpcs": ["99213"] * n,
+            "units": units,
+            "patient_id": [f"patient {k:06d} {k * 7919 % 10007}" for k in range(n)],
+        }
+    )
+
+
+def test_a_damaged_parquet_page_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
+    # the footer is sound (the file opens), a data page is not: it shows only when rows are read
+    ws = write_workspace(tmp_path / "ws")
+    n = 50_000
+    path = _encounters_parquet(ws, "part0.parquet", _lines(n, [1] * n), compression="zstd")
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(64)
+    path.write_bytes(bytes(data))
+    problems = _problems(ws)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("data/enc/part0.parquet: cannot be read: "), problems
+    code, output = _invoke("run", str(ws))
+    assert code == 1 and "Traceback" not in output
+    _nothing_written(ws)
+
+
+def test_parquet_files_whose_columns_cannot_be_combined_are_named(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    ws = write_workspace(tmp_path / "ws")
+    _encounters_parquet(ws, "part0.parquet", _lines(3, [1, 2, 3]))
+    _encounters_parquet(ws, "part1.parquet", _lines(2, pa.array([[1], [2]], pa.list_(pa.int32()))))
+    problems = _problems(ws)
+    assert len(problems) == 1, problems
+    # DuckDB names the file it could not cast to the combined column type
+    assert problems[0].split(": cannot be read: ")[0] in (
+        "data/enc/part0.parquet",
+        "data/enc/part1.parquet",
+    ), problems
+    assert '"units"' in problems[0]
+
+
 # -- the PFS reference file -----------------------------------------------------------------------
 
 

@@ -285,12 +285,30 @@ def _load_table(ctx: _Context, spec: TableSpec, mandatory: bool, configured: str
         n.lower(): t for n, t in columns_of(con, q(f"input_{spec.name}")) if n not in _RESERVED
     }
     _check_columns(ctx, state)
-    if spec.name == "physicians":
-        _collect_known_npis(ctx, state)
-    _check_empty(ctx, state)
-    _check_rows(ctx, state)
+    try:
+        if spec.name == "physicians":
+            _collect_known_npis(ctx, state)
+        _check_empty(ctx, state)
+        _check_rows(ctx, state)
+    except duckdb.Error as exc:
+        # Parquet is read lazily: a damaged page, or files whose columns cannot be combined,
+        # only show when the rows are read
+        if not state.files or state.files[0].fmt != "parquet":
+            raise
+        _unreadable_rows(ctx, state, exc)
     _stage(ctx, state)
     _count_rows(ctx, state)
+
+
+def _unreadable_rows(ctx: _Context, state: _TableState, exc: duckdb.Error) -> None:
+    """A Parquet table whose rows could not be read: one problem at the file DuckDB names (or
+    the first), and no rows of the table are staged."""
+    text = str(exc)
+    sf = next((f for f in state.files if str(f.path) in text), state.files[0])
+    ctx.diags.add(sf.display, None, f"cannot be read: {_duck_reason(exc, sf)}", code="unreadable")
+    state.file_columns.clear()
+    state.file_rows.clear()
+    state.row_by_row = False
 
 
 def _check_columns(ctx: _Context, state: _TableState) -> None:
@@ -1572,5 +1590,7 @@ def _first_line(exc: BaseException) -> str:
 
 def _duck_reason(exc: BaseException, sf: SourceFile) -> str:
     """A DuckDB error in the user's terms: no error class, the file as diagnostics name it."""
-    text = _first_line(exc).removeprefix("Invalid Input Error: ").removeprefix("IO Error: ")
+    text = _first_line(exc)
+    for prefix in ("Invalid Input Error: ", "IO Error: ", "Conversion Error: "):
+        text = text.removeprefix(prefix)
     return text.replace(f"'{sf.path}'", sf.display).replace(str(sf.path), sf.display)
