@@ -149,7 +149,8 @@ def load_inputs(
     problem found; the tables are written even when there are errors (``stg_`` then holds only
     the rows that passed).  With ``buckets`` (bucket starts, the first being the period's
     start, and the period's end), a table with a ``grouping`` is summed by bucket in the pass
-    that checks it (:func:`line_groups`).
+    that checks it (:func:`line_groups`).  ``after`` is called with each table's name once
+    that table is staged.
     """
     root = root.resolve()
     diags = Diagnostics()

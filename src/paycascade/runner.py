@@ -111,8 +111,7 @@ def load(root: Path, period_text: str | None, progress: Progress = _quiet) -> Lo
     ws = load_workspace(root, diags)
     if ws is None:
         raise PaycascadeError(diags)
-    # hashing the inputs overlaps the load (hashlib lets other threads run while it hashes)
-    digests = Digests(_input_files(ws))
+    digests = Digests(_input_files(ws))  # started once the lines are read (below)
     period = _period(ws, period_text, diags)
     progress("loading plans")
     plans = load_plans(root, diags)
@@ -537,9 +536,10 @@ def _sha256(path: Path) -> str:
 
 class Digests:
     """The SHA-256 of each of ``files``, computed one after the other by a background thread
-    from the moment this is created; :meth:`of` waits for a file's digest.  hashlib releases the GIL while it hashes, so hashing half a gigabyte of
-    lines overlaps the load instead of following it.  A daemon thread: a failed load does not
-    wait for it."""
+    from :meth:`start` (or the first :meth:`of`); :meth:`of` waits for a file's digest and
+    raises what hashing it raised.  hashlib releases the GIL while it hashes, so hashing half a
+    gigabyte of lines overlaps other work instead of following it.  A daemon thread: a failed
+    load does not wait for it."""
 
     def __init__(self, files: Sequence[Path]) -> None:
         self.files = list(files)

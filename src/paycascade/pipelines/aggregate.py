@@ -248,7 +248,6 @@ def aggregate_on(
             },
         )
         results.update(beside.result() if beside is not None else _fetch_all(backend, others))
-    physicians = pipe.staged("physicians")
     return Aggregates(
         run_id=run_id,
         period_start=period_start,

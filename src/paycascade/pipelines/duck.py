@@ -55,16 +55,6 @@ def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(rows[0][0])
 
 
-def relation_kind(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
-    """``'BASE TABLE'``, ``'VIEW'``, ``'LOCAL TEMPORARY'`` or ``None`` if absent."""
-    rows = run(
-        con,
-        "SELECT table_type FROM information_schema.tables WHERE table_name = ? LIMIT 1",
-        [name],
-    )
-    return str(rows[0][0]) if rows else None
-
-
 def drop_relation(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Drop a table or a view of that name if there is one."""
     drop_relations(con, [name])
