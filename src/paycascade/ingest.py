@@ -50,6 +50,8 @@ from paycascade.pipelines.duck import (
     display_path,
     drop_relations,
     emit_problems,
+    file_lit,
+    file_path,
     lit,
     q,
     run,
@@ -377,7 +379,7 @@ def _read_parquet(ctx: _Context, state: _TableState) -> None:
     readable: list[SourceFile] = []
     for sf in state.files:
         try:
-            cols = columns_of(con, f"SELECT * FROM read_parquet({lit(str(sf.path))})")
+            cols = columns_of(con, f"SELECT * FROM read_parquet({file_lit(sf.path)})")
         except duckdb.Error as exc:
             ctx.diags.add(
                 sf.display,
@@ -399,13 +401,13 @@ def _read_parquet(ctx: _Context, state: _TableState) -> None:
         state.file_columns[sf.display] = lowered
         # its rows from the footer (read as read_parquet reads the path): counting them
         # through the view would read a column of every line
-        footer = f"SELECT sum(num_rows) FROM parquet_file_metadata({lit(str(sf.path))})"
+        footer = f"SELECT sum(num_rows) FROM parquet_file_metadata({file_lit(sf.path)})"
         rows = int(run(con, footer)[0][0] or 0)
         state.file_rows[sf.display] = state.file_rows.get(sf.display, 0) + rows
         readable.append(sf)
     if not readable:
         return
-    files = "[" + ", ".join(lit(str(sf.path)) for sf in readable) + "]"
+    files = "[" + ", ".join(file_lit(sf.path) for sf in readable) + "]"
     source = (
         f"read_parquet({files}, filename = '_pc_filename', file_row_number = true, "
         "union_by_name = true)"
@@ -538,7 +540,7 @@ def _read_csv(ctx: _Context, state: _TableState, sf: SourceFile, tmp: str) -> bo
             f"""CREATE TEMP TABLE {q(tmp)} AS
             SELECT {lit(sf.display)} AS _file, CAST(row_number() OVER () AS BIGINT) AS _rec,
                 CAST(row_number() OVER () + {header_line} AS BIGINT) AS _row, *
-            FROM read_csv({lit(str(sf.path))}, header = true, skip = {header_line - 1},
+            FROM read_csv({file_lit(sf.path)}, header = true, skip = {header_line - 1},
                 auto_detect = false, columns = {columns}, delim = {lit(delim)}, quote = '"',
                 escape = '"', encoding = {lit(encoding)}, store_rejects = true,
                 rejects_scan = {lit(rej_scan)}, rejects_table = {lit(rej_err)})""",
@@ -1594,4 +1596,6 @@ def _duck_reason(exc: BaseException, sf: SourceFile) -> str:
     text = _first_line(exc)
     for prefix in ("Invalid Input Error: ", "IO Error: ", "Conversion Error: "):
         text = text.removeprefix(prefix)
-    return text.replace(f"'{sf.path}'", sf.display).replace(str(sf.path), sf.display)
+    for shown in (str(sf.path), file_path(sf.path)):  # as given to DuckDB, escaped or not
+        text = text.replace(f"'{shown}'", sf.display).replace(shown, sf.display)
+    return text

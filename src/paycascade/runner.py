@@ -8,6 +8,7 @@ and byte-identical ``ledger.csv`` and ``statements.csv``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import gc
@@ -479,6 +480,7 @@ def run(
     ``engine`` runs the aggregation pipeline on the embedded DuckDB database (default) or on
     Spark (``spark``); the results are the same to the cent."""
     t0 = time.perf_counter()
+    _check_recordable(root)
     loaded = load(root, period_text, progress)
     loaded.engine = engine
     load_time = time.perf_counter() - t0
@@ -524,6 +526,22 @@ def run(
         outcome.flows,
         review.findings,
     )
+
+
+def _check_recordable(root: Path) -> None:
+    """A run is recorded in the workspace's DuckDB database, which cannot live under a path with
+    a ``?``: DuckDB takes what follows it for options and cannot find its write-ahead log.  Said
+    before anything is read, rather than as a failed commit after the whole run."""
+    if "?" in str(root.resolve()):
+        diags = Diagnostics()
+        diags.add(
+            str(root),
+            None,
+            "cannot record a run in a folder whose path has a '?' (the workspace database "
+            "cannot be kept there); rename the folder or move the workspace",
+            code="write",
+        )
+        raise PaycascadeError(diags)
 
 
 def _sha256(path: Path) -> str:
@@ -786,7 +804,9 @@ def _record(
         con.unregister("new_postings")
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        # a failed commit has already ended the transaction: its error is the one raised
+        with contextlib.suppress(duckdb.Error):
+            con.execute("rollback")
         raise
     finally:
         con.close()

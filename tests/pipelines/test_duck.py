@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import ibis
@@ -10,7 +11,7 @@ import ibis.expr.datatypes as dt
 import pyarrow as pa
 import pytest
 
-from paycascade.pipelines.duck import fetch, materialize_sql
+from paycascade.pipelines.duck import fetch, file_lit, lit, materialize_sql
 
 
 @pytest.fixture
@@ -50,3 +51,24 @@ def test_a_failing_query_keeps_the_earlier_table(backend: object) -> None:
         materialize_sql(backend, "core_x", schema, "SELECT no_such_column FROM lines")
     con = backend.con  # type: ignore[attr-defined]
     assert con.execute("SELECT count(*) FROM core_x").fetchone() == (3,)
+
+
+@pytest.mark.parametrize("name", ["a[b]c", "a*", "a?c", "[[]", "x]y", "a[!b]c", "**"])
+def test_a_file_path_names_only_its_own_file_for_duckdbs_readers(tmp_path: Path, name: str) -> None:
+    # folders whose names the unescaped path would match as a glob, each holding another value
+    # (COPY … TO takes its path as it is)
+    decoys = ["abc", "ab", "a", "axc", "[", "x]y_", "aac", "a!c", "b"]
+    con = duckdb.connect()
+    for value, folder in enumerate([name, *decoys]):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        for ext in ("csv", "parquet"):
+            if not (tmp_path / folder / f"t.{ext}").exists():
+                con.execute(
+                    f"COPY (SELECT {value} AS v) TO {lit(str(tmp_path / folder / f't.{ext}'))}"
+                )
+    for reader in ("read_csv", "read_parquet"):
+        path = tmp_path / name / f"t.{reader.removeprefix('read_')}"
+        rows = con.execute(
+            f"SELECT v, filename FROM {reader}({file_lit(path)}, filename = true)"
+        ).fetchall()
+        assert rows == [(0, str(path))], (reader, rows)

@@ -18,6 +18,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from paycascade.pipelines.duck import file_path
+
 CENT = Decimal("0.01")
 
 
@@ -78,7 +80,7 @@ def _episodes(root: Path, *, seed: int, year: int) -> list[list[str]]:
               and year(service_date) = ?
             order by npi, service_date, hcpcs
             """,
-            [str(root / "data" / "encounters.parquet"), year],
+            [file_path(root / "data" / "encounters.parquet"), year],
         ).fetchall()
     finally:
         con.close()

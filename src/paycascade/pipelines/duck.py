@@ -13,6 +13,7 @@ Other backends use ``create_table``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -34,6 +35,25 @@ def q(name: str) -> str:
 def lit(value: str) -> str:
     """A SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
+
+
+#: the characters DuckDB's file readers expand as a glob in a path, each written as a
+#: one-character class so that it names itself
+_GLOB_ESCAPES = str.maketrans({"*": "[*]", "?": "[?]", "[": "[[]"})
+
+
+def file_path(path: str | os.PathLike[str]) -> str:
+    """A file's path as DuckDB's readers (``read_csv``, ``read_parquet``,
+    ``parquet_file_metadata``) must be given it: they expand ``*``, ``?`` and ``[`` as a glob
+    even in a plain path, so a workspace in ``Comp [2026]/`` would read ``Comp 2/``'s files.
+    Those characters are escaped as one-character classes; the readers report the real path
+    (e.g. in ``filename``)."""
+    return os.fspath(path).translate(_GLOB_ESCAPES)
+
+
+def file_lit(path: str | os.PathLike[str]) -> str:
+    """:func:`file_path` as a SQL string literal."""
+    return lit(file_path(path))
 
 
 def run(

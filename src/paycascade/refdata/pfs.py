@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 
 from paycascade.diagnostics import Diagnostics
-from paycascade.pipelines.duck import drop_relation, emit_problems, lit, q, run
+from paycascade.pipelines.duck import drop_relation, emit_problems, file_lit, lit, q, run
 
 TABLE = "ref_pfs"
 _HEAD_BYTES = 256 * 1024
@@ -220,7 +220,7 @@ def _load_rows(
             con,
             f"""CREATE OR REPLACE TEMP TABLE {raw} AS
             SELECT row_number() OVER () + {h + 1} AS source_row, *
-            FROM read_csv({lit(str(path))}, header = false, skip = {h + 1},
+            FROM read_csv({file_lit(path)}, header = false, skip = {h + 1},
                 auto_detect = false, columns = {{{cols}}}, delim = ',', quote = '"',
                 escape = '"', null_padding = true, encoding = {lit(encoding)},
                 store_rejects = true, rejects_scan = {lit(reject_scan)},
