@@ -106,15 +106,16 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, app: PortalApp) -> None:
+    """The portal on a real uvicorn server, configured as ``paycascade serve`` configures it."""
+
+    def __init__(self, app: PortalApp, trust_proxy: str | None = None) -> None:
         import uvicorn
+
+        from paycascade.web.app import server_config
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False
-        )
-        self.server = uvicorn.Server(config)
+        self.server = uvicorn.Server(server_config(app, "127.0.0.1", self.port, trust_proxy))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> LiveServer:

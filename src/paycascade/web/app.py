@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -41,15 +41,20 @@ from paycascade.money import fmt_cents
 from paycascade.render import render_statement
 from paycascade.web import charts
 from paycascade.web.data import (
+    MIN_PEERS,
     RunInfo,
     Runs,
     by_specialty,
+    defuse_csv,
     payroll_xlsx,
     percentile_position,
     reliability,
     sankey,
 )
 from paycascade.web.store import ROLES, Session, Store, User, UserError
+
+if TYPE_CHECKING:
+    import uvicorn
 
 SESSION_COOKIE = "pc_session"
 PRE_COOKIE = "pc_pre"
@@ -77,6 +82,7 @@ class PortalConfig:
     session_absolute: float = 12 * 3600  # seconds after login, whatever the activity
     login_max_failures: int = 5  # per username + IP ...
     login_window: float = 15 * 60  # ... within this many seconds, then 429
+    login_max_failures_per_user: int = 20  # per username from any address, in the same window
     cookie_secure: bool = field(
         default_factory=lambda: os.environ.get("PAYCASCADE_COOKIE_SECURE", "") == "1"
     )
@@ -101,10 +107,14 @@ def load_secret(workspace: Path) -> str:
 
 
 class HTTPProblem(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    """A request that cannot be answered; ``audit_action`` names the audit row when it is not
+    the page's own action (e.g. ``denied:view_statement`` for another physician's NPI)."""
+
+    def __init__(self, status: int, message: str, audit_action: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.audit_action = audit_action
 
 
 @dataclass
@@ -205,7 +215,8 @@ class PortalApp:
             Route("/api/session", self.session_info),
             Route("/runs", self.start_run, methods=["POST"]),
             Route("/users", self.add_user, methods=["POST"]),
-            Route("/users/{username}/{op:str}", self.toggle_user, methods=["POST"]),
+            Route("/users/{username}/disable", self.toggle_user, methods=["POST"]),
+            Route("/users/{username}/enable", self.toggle_user, methods=["POST"]),
             Route("/export/statements.csv", self.export_statements),
             Route("/export/payroll.xlsx", self.export_payroll),
             Route("/static/plotly.min.js", self.plotly_js),
@@ -222,14 +233,15 @@ class PortalApp:
         async def endpoint(request: Request) -> Response:
             session = self._session(request)
             if session is None:
-                return self._unauthenticated(request, api)
+                return self._unauthenticated(request, api, action)
             if session.user.role not in roles:
                 self._audit(request, session.user, "denied:" + action, request.url.path, None, 403)
                 return self._error(request, session, 403, "not allowed for your role", api)
             try:
                 view = handler(request, session)
             except HTTPProblem as exc:
-                self._audit(request, session.user, action, request.url.path, None, exc.status)
+                done = exc.audit_action or action
+                self._audit(request, session.user, done, request.url.path, None, exc.status)
                 return self._error(request, session, exc.status, exc.message, api)
             self._audit(request, session.user, action, view.target, view.run_id, 200)
             if api:
@@ -296,7 +308,12 @@ class PortalApp:
             "error.html", session, {"status": status, "message": message}, status=status
         )
 
-    def _unauthenticated(self, request: Request, api: bool) -> Response:
+    def _unauthenticated(self, request: Request, api: bool, action: str | None = None) -> Response:
+        """401 (API) or the login page; an attempt at a page or export of pay data (``action``)
+        is audited as ``unauthenticated:<action>``."""
+        if action is not None:
+            status = 401 if api else 303
+            self._audit(request, None, "unauthenticated:" + action, request.url.path, None, status)
         if api:
             return _json({"error": {"status": 401, "message": "log in first"}}, 401)
         response = RedirectResponse(f"/login?next={request.url.path}", status_code=303)
@@ -373,7 +390,11 @@ class PortalApp:
                 body = json.loads(await request.body() or b"{}")
             except ValueError:
                 body = {}
-            fields: dict[str, str] = {k: str(v) for k, v in dict(body).items()}
+            if not isinstance(body, dict):
+                self._audit(request, None, "login_failed", None, None, 400)
+                message = 'send a JSON object: {"username": …, "password": …}'
+                return _json({"error": {"status": 400, "message": message}}, 400)
+            fields: dict[str, str] = {k: str(v) for k, v in body.items()}
             given = request.headers.get("x-csrf-token", "")
         else:
             form = await request.form()
@@ -399,14 +420,21 @@ class PortalApp:
         if not self._same_origin(request):
             self._audit(request, None, "login_csrf_rejected", username, None, 403, username)
             return fail(403, "cross-site login refused")
-        failures = self.store.recent_failures(username, ip, self.config.login_window)
-        if failures >= self.config.login_max_failures:
+        # the attempt is counted before the password is checked, in one transaction, so that
+        # concurrent guesses cannot all pass the check of the count
+        counted = self.store.begin_attempt(
+            username,
+            ip,
+            self.config.login_window,
+            self.config.login_max_failures,
+            self.config.login_max_failures_per_user,
+        )
+        if not counted:
             self._audit(request, None, "login_throttled", username, None, 429, username)
             minutes = int(self.config.login_window // 60)
             return fail(429, f"too many failed logins; wait {minutes} minutes")
         user = await run_in_threadpool(self.store.verify, username, password)
-        if user is None:
-            self.store.record_failure(username, ip)
+        if user is None:  # the counted attempt stays as a failure
             self._audit(request, None, "login_failed", username, None, 401, username)
             return fail(401, "wrong username or password")
         self.store.clear_failures(username, ip)
@@ -505,15 +533,17 @@ class PortalApp:
                 raise UserError(f"NPI {npi} has no statement in the latest run")
 
     async def toggle_user(self, request: Request) -> Response:
-        op = request.path_params["op"]
+        op = "disable" if request.url.path.endswith("/disable") else "enable"  # the two routes
         got = await self._post(request, ("admin",), "user_" + op)
         if isinstance(got, Response):
             return got
         session, _ = got
         username = request.path_params["username"]
-        if op not in ("disable", "enable") or self.store.user(username) is None:
-            return self._error(request, session, 404, "no such user or action", False)
+        if self.store.user(username) is None:
+            self._audit(request, session.user, "user_" + op, username, None, 404)
+            return self._error(request, session, 404, "no such user", False)
         if username == session.user.username:
+            self._audit(request, session.user, "user_" + op, username, None, 400)
             return self._error(request, session, 400, "you cannot disable yourself", False)
         self.store.set_disabled(username, op == "disable")
         self._audit(request, session.user, "user_" + op, username, None, 200)
@@ -548,13 +578,14 @@ class PortalApp:
     ) -> Response:
         session = self._session(request)
         if session is None:
-            return self._unauthenticated(request, False)
+            return self._unauthenticated(request, False, action)
         if session.user.role not in PAY_ROLES:
             self._audit(request, session.user, "denied:" + action, request.url.path, None, 403)
             return self._error(request, session, 403, "not allowed for your role", False)
         try:
             run = self._run(request)
         except HTTPProblem as exc:
+            self._audit(request, session.user, action, request.url.path, None, exc.status)
             return self._error(request, session, exc.status, exc.message, False)
         body, media, name = await run_in_threadpool(build, run)
         self._audit(request, session.user, action, name, run.run_id, 200)
@@ -566,7 +597,7 @@ class PortalApp:
 
     async def export_statements(self, request: Request) -> Response:
         def build(run: RunInfo) -> tuple[bytes, str, str]:
-            body = (run.folder / "statements.csv").read_bytes()
+            body = defuse_csv((run.folder / "statements.csv").read_bytes())
             return body, "text/csv; charset=utf-8", f"statements-{run.run_id}.csv"
 
         return await self._export(request, "export_statements_csv", build)
@@ -612,7 +643,7 @@ class PortalApp:
         npi = request.path_params["npi"]
         user = session.user
         if user.role == "physician" and npi != user.npi:
-            raise HTTPProblem(404, "no statement of yours at this address")
+            raise HTTPProblem(404, "no statement of yours at this address", "denied:view_statement")
         run = self._run(request)
         statements = self.runs.statements(run)
         s = statements.get(npi)
@@ -629,9 +660,9 @@ class PortalApp:
                     {
                         **m,
                         "reliability": reliability(m.get("numerator"), m.get("denominator")),
-                        "peer": percentile_position(peer_vals, float(rate))
-                        if rate is not None and peer_vals
-                        else None,
+                        "peer": None
+                        if rate is None
+                        else percentile_position(peer_vals, float(rate)),
                     }
                 )
             comp = card.get("composite")
@@ -642,15 +673,14 @@ class PortalApp:
                     "basis": card.get("basis"),
                     "composite": comp,
                     "explanation": card.get("explanation"),
-                    "composite_peer": percentile_position(comp_vals, float(comp))
-                    if comp is not None and comp_vals
-                    else None,
+                    "composite_peer": None
+                    if comp is None
+                    else percentile_position(comp_vals, float(comp)),
                     "measures": measures,
                 }
             )
-        vls_peer = percentile_position(
-            peers.get("value_linked_share", []), float(s["value_linked_share"])
-        )
+        specialty_shares = peers.get("value_linked_share", [])
+        vls_peer = percentile_position(specialty_shares, float(s["value_linked_share"]))
         trend = self.runs.trend(npi)
         data = {
             "run_id": run.run_id,
@@ -667,7 +697,12 @@ class PortalApp:
                 "value (Reid et al., JAMA Health Forum 2022)",
             },
             "trend": trend,
-            "peer_group": {"specialty": s["specialty"], "physicians": vls_peer["peers"]},
+            "peer_group": {
+                "specialty": s["specialty"],
+                "physicians": len(specialty_shares),
+                # peer figures are withheld (null) among fewer clinicians than this
+                "min_peers": MIN_PEERS,
+            },
         }
         style, body = self._statement_body(run, npi, s)
         extra = {
@@ -935,11 +970,13 @@ def serve(
     port: int = 8000,
     demo_logins: bool = False,
     config: PortalConfig | None = None,
+    trust_proxy: str | None = None,
 ) -> None:
     """Serve the portal with uvicorn until interrupted; with ``demo_logins``, (re)create the demo
-    users first and print their logins."""
-    import uvicorn
-
+    users first and print their logins.  The client address (login throttling, audit log) is
+    the connection's own unless ``trust_proxy`` names the reverse proxies whose
+    ``X-Forwarded-For`` is believed: uvicorn would otherwise believe it from 127.0.0.1, so
+    anyone on the machine could pose as any address."""
     if demo_logins:
         print("demo logins (synthetic data; passwords are new on every start):")
         for username, password, role, npi in create_demo_users(workspace):
@@ -947,4 +984,21 @@ def serve(
             print(f"  {username:<24} {password}   ({who})")
     app = PortalApp(workspace, config)
     print(f"paycascade portal for {workspace} on http://{host}:{port}/  (Ctrl-C to stop)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.Server(server_config(app, host, port, trust_proxy)).run()
+
+
+def server_config(
+    app: PortalApp, host: str, port: int, trust_proxy: str | None = None
+) -> uvicorn.Config:
+    """uvicorn's configuration of the portal (``serve`` and the tests' live server)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=trust_proxy is not None,
+        forwarded_allow_ips=trust_proxy,
+    )

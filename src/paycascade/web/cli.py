@@ -24,7 +24,17 @@ WORKSPACE = click.argument(
     is_flag=True,
     help="Create (or reset) the demo users with new random passwords and print them.",
 )
-def serve_command(workspace: Path, host: str, port: int, demo_logins: bool) -> None:
+@click.option(
+    "--trust-proxy",
+    metavar="ADDRESSES",
+    default=None,
+    help="Behind a reverse proxy: the proxy's address(es), comma-separated, whose "
+    "X-Forwarded-For / X-Forwarded-Proto headers give the client's address (for login "
+    "throttling and the audit log).  By default those headers are ignored.",
+)
+def serve_command(
+    workspace: Path, host: str, port: int, demo_logins: bool, trust_proxy: str | None
+) -> None:
     """Serve the physician portal for WORKSPACE (statements, scorecards, runs, exports, audit).
 
     Physicians see only their own statement; analysts and admins see every run and export;
@@ -34,7 +44,7 @@ def serve_command(workspace: Path, host: str, port: int, demo_logins: bool) -> N
     """
     from paycascade.web.app import serve
 
-    serve(workspace, host=host, port=port, demo_logins=demo_logins)
+    serve(workspace, host=host, port=port, demo_logins=demo_logins, trust_proxy=trust_proxy)
 
 
 @click.group("user")

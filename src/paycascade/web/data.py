@@ -171,10 +171,20 @@ def _peer_table(statements: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {k: {m: sorted(v) for m, v in d.items()} for k, d in table.items()}
 
 
-def percentile_position(values: list[float], mine: float) -> dict[str, Any]:
+#: peer figures are shown only among at least this many clinicians (the physician included):
+#: with fewer, the quartiles and the physician's own figure give the others' figures away
+#: (with two, the other's is 2 × median − mine).  11, as CMS suppresses counts of 1 to 10 in
+#: the public data it releases.
+MIN_PEERS = 11
+
+
+def percentile_position(values: list[float], mine: float) -> dict[str, Any] | None:
     """Blinded position: percentile rank (share of peers strictly below, half of ties), the
-    quartiles and the peer count; never who the peers are."""
+    quartiles and the peer count; never who the peers are.  None (withheld) below
+    :data:`MIN_PEERS` values."""
     n = len(values)
+    if n < MIN_PEERS:
+        return None
     below = sum(1 for v in values if v < mine)
     ties = sum(1 for v in values if v == mine)
     rank = (below + 0.5 * ties) / n * 100 if n else 0.0
@@ -259,6 +269,11 @@ def payroll_xlsx(run: RunInfo, statements: dict[str, dict[str, Any]]) -> bytes:
         cell.font = Font(bold=True)
     for row in rows:
         ws.append(row)
+    for line in ws.iter_rows():
+        for cell in line:
+            if isinstance(cell.value, str):
+                # text stays text: a name such as '=HYPERLINK(…)' must not become a live formula
+                cell.data_type = "s"
     money_cols = range(6, len(header) + 1)
     for col in money_cols:
         for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
@@ -279,6 +294,38 @@ def payroll_xlsx(run: RunInfo, statements: dict[str, dict[str, Any]]) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+#: what a spreadsheet would read as the start of a formula in a text cell
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse_csv(body: bytes) -> bytes:
+    """A CSV export safe to open in a spreadsheet: a text value that a spreadsheet would run as
+    a formula (``=HYPERLINK(…)`` as a physician's name) gets a leading apostrophe, as OWASP
+    advises; numbers (``-12.50``) and every other value are kept byte for byte."""
+    text = body.decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    changed = False
+    for row in rows:
+        for i, value in enumerate(row):
+            if value.startswith(_FORMULA_START) and not _is_number(value):
+                row[i] = "'" + value
+                changed = True
+    if not changed:
+        return body
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def _is_number(value: str) -> bool:
+    try:
+        Decimal(value)
+    except ArithmeticError:
+        return False
+    plain = value.strip() == value and "_" not in value
+    return plain and value.lower().lstrip("+-") not in ("nan", "snan", "inf", "infinity")
 
 
 def by_specialty(rows: list[dict[str, str]]) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ append-only: triggers abort any UPDATE or DELETE, and this module has no code pa
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import sqlite3
 import threading
@@ -99,6 +100,10 @@ class Store:
         self.path = state_dir / STATE_FILE
         self.clock = clock
         self._lock = threading.Lock()
+        # users' password hashes, sessions and the audit log: readable by the owner only
+        # (SQLite gives its -wal and -shm files the database file's mode)
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(self.path, 0o600)
         self._con = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._con.execute("pragma journal_mode=wal")
         self._con.execute("pragma synchronous=normal")
@@ -207,16 +212,25 @@ class Store:
 
     # throttling ----------------------------------------------------------------------------
 
-    def recent_failures(self, username: str, ip: str, window: float) -> int:
-        rows = self._query(
-            "select count(*) from login_failures where username = ? and ip = ? and at > ?",
-            (username, ip, self.clock() - window),
-        )
-        return int(rows[0][0])
-
-    def record_failure(self, username: str, ip: str) -> None:
+    def begin_attempt(
+        self, username: str, ip: str, window: float, per_ip: int, per_user: int
+    ) -> bool:
+        """Count a login attempt before its password is checked: False (refused) when the
+        username already has ``per_ip`` failures from this address, or ``per_user`` from any,
+        within ``window`` seconds.  The count and the insert are one transaction, so concurrent
+        attempts cannot all pass; the attempt stays counted as a failure unless
+        :meth:`clear_failures` follows a successful login."""
+        now = self.clock()
         with self._tx() as con:
-            con.execute("insert into login_failures values (?, ?, ?)", (username, ip, self.clock()))
+            from_ip, from_any = con.execute(
+                "select count(*) filter (where ip = ?), count(*) from login_failures "
+                "where username = ? and at > ?",
+                (ip, username, now - window),
+            ).fetchone()
+            if from_ip >= per_ip or from_any >= per_user:
+                return False
+            con.execute("insert into login_failures values (?, ?, ?)", (username, ip, now))
+        return True
 
     def clear_failures(self, username: str, ip: str) -> None:
         with self._tx() as con:
@@ -299,7 +313,7 @@ class Store:
         if action:
             where.append("action = ?")
             params.append(action)
-        if before:
+        if before is not None:
             where.append("id < ?")
             params.append(str(before))
         sql = "select id, at, username, role, action, target, run_id, ip, user_agent, status "
