@@ -252,6 +252,47 @@ def test_parquet_files_whose_columns_cannot_be_combined_are_named(tmp_path: Path
     assert '"units"' in problems[0]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_lines_outside_the_physicians_employment_are_errors(tmp_path: Path, fmt: str) -> None:
+    # credited, the line after the end date was paid; in a tier-reset window with no day
+    # employed, every wRVU of it was priced at the top tier (its thresholds prorated to zero)
+    ws = write_workspace(
+        tmp_path / "ws",
+        physicians="npi,name,specialty,plan,fte,clinical_fte,group,start_date,end_date\n"
+        "1234567893,Dr A,Family Medicine,pc,1.0,1.0,North,2026-02-15,2026-08-20\n"
+        "1245319599,Dr B,Family Medicine,pc,0.6,0.6,North,,\n"
+        "1003000126,Dr C,Orthopedic Surgery,surg,1.0,1.0,Ortho,2020-01-01,\n",
+        encounters="npi,service_date,hcpcs,modifiers,units,status\n"
+        "1234567893,2026-03-01,99214,,1,paid\n"
+        "1234567893,2026-10-01,99213,,2,paid\n"
+        "1234567893,2025-11-03,99213,,1,paid\n"  # before the period: never credited
+        "1234567893,2026-01-02,99213,,1,denied\n"
+        "1245319599,2026-03-01,99213,,1,paid\n"
+        "1003000126,2026-04-01,27447,,1,paid\n",
+    )
+    if fmt == "parquet":
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        source = ws / "data" / "encounters.csv"
+        options = pacsv.ConvertOptions(column_types={"npi": "string", "hcpcs": "string"})
+        pq.write_table(
+            pacsv.read_csv(source, convert_options=options), source.with_suffix(".parquet")
+        )
+        source.unlink()
+    name = f"data/encounters.{fmt}"
+    after = "lines are credited only while the physician is employed: correct the date or the"
+    assert _problems(ws) == [
+        f"{name}:3:service_date: 2026-10-01 is after the physician's end_date 2026-08-20; "
+        f"{after} end_date, or remove the line",
+        f"{name}:5:service_date: 2026-01-02 is before the physician's start_date 2026-02-15; "
+        f"{after} start_date, or remove the line",
+    ]
+    code, output = _invoke("run", str(ws))
+    assert code == 1 and "2 error(s)" in output
+    _nothing_written(ws)
+
+
 # -- the PFS reference file -----------------------------------------------------------------------
 
 

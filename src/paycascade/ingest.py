@@ -45,6 +45,8 @@ import pyarrow as pa
 
 from paycascade.diagnostics import Diagnostics, Severity
 from paycascade.pipelines.duck import (
+    AFTER_PERIOD,
+    BEFORE_PERIOD,
     bucket_sql,
     columns_of,
     display_path,
@@ -124,6 +126,8 @@ class _Context:
     diags: Diagnostics
     pfs_configured: bool
     known_npis: bool = False
+    #: ``_pc_employment`` holds physicians' start and end dates (see :func:`_collect_known_npis`)
+    employment: bool = False
     #: bucket starts (the first is the period's start) and the period's end, for grouping
     buckets: tuple[tuple[date, ...], date] | None = None
     #: table -> rows staged (see :func:`rows_read`)
@@ -1043,7 +1047,39 @@ def _checks(ctx: _Context, state: _TableState) -> tuple[_Relation, list[_Check]]
         )
     if spec.name == "encounters" and "hcpcs" in present:
         checks.append(_hcpcs_check(ctx, present, rel, t, v))
+    if spec.name == "encounters" and ctx.employment and {"npi", "service_date"} <= present:
+        checks.append(_employment_check(ctx, rel, t, v))
     return rel, checks
+
+
+#: the check of a line dated outside its physician's employment (see :func:`_employment_check`)
+OUTSIDE_EMPLOYMENT = "service_date:outside_employment"
+
+
+def _employment_check(ctx: _Context, rel: _Relation, t: Any, v: Any) -> _Check:
+    """A line of the period dated before its physician's ``start_date`` or after their
+    ``end_date``: an error, not a line to credit.  Credited, it would be paid after the
+    physician left, and in a tier-reset window with no day employed every wRVU of it would
+    reach the top tier (the window's thresholds are prorated to zero days)."""
+    rel.joins.append(f"LEFT JOIN _pc_employment emp ON emp._emp_npi = c.{t('npi')}")
+    day = v("service_date")
+    in_period = ""
+    if ctx.buckets is not None:
+        starts, end = ctx.buckets
+        in_period = (
+            f"{day} BETWEEN DATE '{starts[0].isoformat()}' AND DATE '{end.isoformat()}' AND "
+        )
+    advice = "lines are credited only while the physician is employed: correct the date"
+    return _Check(
+        "service_date",
+        OUTSIDE_EMPLOYMENT,
+        f"{in_period}({day} < _emp_start OR {day} > _emp_end)",
+        f"CASE WHEN {day} < _emp_start "
+        f"THEN format('{{}} is before the physician''s start_date {{}}; {advice} or the "
+        f"start_date, or remove the line', {day}, _emp_start) "
+        f"ELSE format('{{}} is after the physician''s end_date {{}}; {advice} or the "
+        f"end_date, or remove the line', {day}, _emp_end) END",
+    )
 
 
 def _npi_checks(
@@ -1255,6 +1291,8 @@ def _columns_of_check(check: _Check) -> frozenset[str] | None:
     cols = set(_REFERENCE.findall(sql))
     if "_k1_" in sql or "_k2_" in sql or "_pfs_modifier" in sql:
         cols |= {"hcpcs", "modifiers"}  # the PFS look-up: code and pricing modifier
+    if "_emp_" in sql:
+        cols |= {"npi"}  # the physician's employment dates
     return frozenset(cols)
 
 
@@ -1275,15 +1313,20 @@ def _passes_by_values(
     sums, and when every row passes the sums are kept as ``_pc_groups_<table>`` for the
     pipeline (:func:`line_groups`): the lines are read once for checking and summing.
     """
+    grouping, buckets = state.spec.grouping, ctx.buckets
+    if grouping is None or buckets is None or grouping.date not in state.columns:
+        grouping = buckets = None
+    # with the line sums, a line outside its physician's employment shows in the first and last
+    # date of the physician's sums: no set of (NPI, date) pairs is kept for it
+    dated = [c for c in checks if c.check == OUTSIDE_EMPLOYMENT] if grouping else []
     sets: dict[frozenset[str], list[_Check]] = {}
     for check in checks:
+        if check in dated:
+            continue
         cols = _columns_of_check(check)
         if cols is None or not cols <= set(state.columns):
             return False
         sets.setdefault(cols, []).append(check)
-    grouping, buckets = state.spec.grouping, ctx.buckets
-    if grouping is None or buckets is None or grouping.date not in state.columns:
-        grouping = buckets = None
     main: frozenset[str] = frozenset()
     merged: dict[frozenset[str], list[_Check]] = {}
     if grouping is not None:
@@ -1298,10 +1341,17 @@ def _passes_by_values(
     measures: list[str] = []
     if grouping is not None and buckets is not None:
         source = _bucketed_lines(
-            state.spec.name, _staged_sql(state), _input_where(state), grouping, buckets
+            state.spec.name,
+            _staged_sql(state),
+            _input_where(state),
+            grouping,
+            buckets,
+            with_date=bool(dated),
         )
         measures = ["count(*) AS _pc_lines"]
         measures += [f"sum(i.{q('_sum_' + m)}) AS {q('_sum_' + m)}" for m in grouping.sums]
+        if dated:
+            measures += ["min(i._pc_date) AS _pc_first", "max(i._pc_date) AS _pc_last"]
     grouped = ", ".join(f"i.{q(n)}" for n in names)
     select = ["NULL::VARCHAR AS _file", "NULL::BIGINT AS _row"]
     select += [
@@ -1351,6 +1401,8 @@ def _passes_by_values(
         else [(False,)]
     )
     passes = not found[0][0]
+    if passes and dated:
+        passes = not _outside_employment(ctx, state, values, set_id(main))
     if passes and grouping is not None and buckets is not None:
         _keep_line_groups(ctx, state, grouping, main, values, set_id(main), buckets)
     run(ctx.con, f"DROP TABLE IF EXISTS {q(values)}")
@@ -1360,19 +1412,41 @@ def _passes_by_values(
 _BUCKET = "_pc_bucket"
 
 
+def _outside_employment(ctx: _Context, state: _TableState, values: str, main_id: int) -> bool:
+    """Whether some physician's line sums of the period (``values``, set ``main_id``) hold a
+    line dated before their start_date or after their end_date: then the row checks name it."""
+    npi = _column_expr(state.spec.column("npi"), state.columns["npi"]).txt
+    found = run(
+        ctx.con,
+        f"""SELECT EXISTS (SELECT 1 FROM (
+                SELECT {npi} AS npi, min(_pc_first) AS first, max(_pc_last) AS last
+                FROM {q(values)} i
+                WHERE _pc_set = {main_id} AND {_BUCKET} NOT IN ({BEFORE_PERIOD}, {AFTER_PERIOD})
+                GROUP BY 1) d
+            JOIN _pc_employment emp ON emp._emp_npi = d.npi
+            WHERE d.first < emp._emp_start OR d.last > emp._emp_end)""",
+    )
+    return bool(found[0][0])
+
+
 def _bucketed_lines(
     table: str,
     staged: Mapping[str, str],
     where: str,
     grouping: LineGrouping,
     buckets: tuple[Sequence[date], date],
+    with_date: bool = False,
 ) -> str:
     """The rows of ``input_<table>`` (aliased ``i``) with the bucket of their staged date
-    (``_pc_bucket``) and their staged measures (``_sum_<column>``), to be summed."""
+    (``_pc_bucket``) and their staged measures (``_sum_<column>``), to be summed; with
+    ``with_date``, the staged date too (``_pc_date``)."""
     starts, end = buckets
+    day = staged[grouping.date]
     sums = "".join(f", {staged[m]} AS {q('_sum_' + m)}" for m in grouping.sums)
+    if with_date:
+        sums += f", {day} AS _pc_date"
     return (
-        f"(SELECT i.*, {bucket_sql(staged[grouping.date], starts, end)} AS {_BUCKET}{sums} "
+        f"(SELECT i.*, {bucket_sql(day, starts, end)} AS {_BUCKET}{sums} "
         f"FROM {q('input_' + table)} i {where}) i"
     )
 
@@ -1584,6 +1658,24 @@ def _collect_known_npis(ctx: _Context, state: _TableState) -> None:
     )
     # with no physician to refer to, "not in physicians" on every row would only be noise
     ctx.known_npis = bool(run(con, "SELECT count(*) FROM _pc_known_npis")[0][0])
+    dates = [c for c in ("start_date", "end_date") if c in state.columns]
+    if not ctx.known_npis or not dates:
+        return
+    typed = {
+        c: _column_expr(state.spec.column(c), state.columns[c]).val if c in dates else "NULL"
+        for c in ("start_date", "end_date")
+    }
+    # one row per NPI (a duplicated NPI is its own problem): the earliest start, the latest end
+    run(
+        con,
+        f"""CREATE OR REPLACE TEMP TABLE _pc_employment AS
+        SELECT npi AS _emp_npi, min(s) AS _emp_start, max(e) AS _emp_end
+        FROM (SELECT {e.txt} AS npi, CAST({typed["start_date"]} AS DATE) AS s,
+                     CAST({typed["end_date"]} AS DATE) AS e FROM input_physicians i)
+        WHERE npi IN (SELECT npi FROM _pc_known_npis) AND (s IS NOT NULL OR e IS NOT NULL)
+        GROUP BY npi""",
+    )
+    ctx.employment = bool(run(con, "SELECT count(*) FROM _pc_employment")[0][0])
 
 
 def _first_line(exc: BaseException) -> str:

@@ -12,7 +12,7 @@ from unittest.mock import patch
 import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from paycascade import ingest
@@ -317,7 +317,7 @@ def test_warnings_do_not_reject(ws: Workspace) -> None:
 
 _GOOD = {
     "npi": [npi(1), npi(2), " " + npi(1)],
-    "service_date": ["2026-03-02", "2025-12-31"],
+    "service_date": ["2026-03-02", "2025-12-31", "2026-01-15", "2026-11-30"],
     "hcpcs": ["99213", "71046", " 99214 ", "x1234"],
     "modifiers": ["", "26", "TC", "51 rt", "80,62", "53"],
     "units": ["", "1", "2.5", "0"],
@@ -346,14 +346,33 @@ def _encounter_row(draw: st.DrawFn) -> dict[str, str]:
     return row
 
 
-@given(st.lists(_encounter_row(), min_size=1, max_size=6), st.booleans())
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: (start_date, end_date) of the first physician: lines outside them are errors
+_EMPLOYMENT = [("", ""), ("2026-02-01", ""), ("", "2026-06-30"), ("2026-03-02", "2026-03-02")]
+
+
+def _clean(day: str, who: str = npi(1)) -> dict[str, str]:
+    return {"npi": who, "service_date": day, "hcpcs": "99213", "modifiers": "", "units": "1",
+            "status": "paid", "wrvu": ""}  # fmt: skip
+
+
+@example([_clean("2026-01-15")], True, ("2026-02-01", ""))  # before the start
+@example([_clean("2026-11-30"), _clean("2026-01-15")], True, ("", "2026-06-30"))  # after the end
+@example([_clean("2025-12-31")], True, ("2026-02-01", ""))  # before the period: not credited
+@example([_clean("2026-03-02"), _clean("2026-11-30", npi(2))], True, ("2026-03-02", "2026-03-02"))
+@example([_clean("2025-12-31")], False, ("2026-02-01", ""))
+@given(
+    st.lists(_encounter_row(), min_size=1, max_size=6),
+    st.booleans(),
+    st.sampled_from(_EMPLOYMENT),
+)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_checking_distinct_values_finds_a_problem_exactly_when_the_rows_have_one(
-    rows: list[dict[str, str]], summed: bool
+    rows: list[dict[str, str]], summed: bool, employment: tuple[str, str]
 ) -> None:
     """The fast paths say "no row fails" exactly when checking every row finds nothing: the
     distinct values of each check's columns, or (``summed``, with a run's buckets) the lines
-    grouped by their key columns while the other columns are checked per line."""
+    grouped by their key columns while the other columns are checked per line, and lines
+    outside their physician's employment found from the first and last date of the sums."""
     verdicts: list[bool] = []
     buckets = ([date(2026, 1, 1), date(2026, 7, 1)], date(2026, 12, 31)) if summed else None
 
@@ -371,7 +390,8 @@ def test_checking_distinct_values_finds_a_problem_exactly_when_the_rows_have_one
         patch.object(ingest, "_passes_by_values", spy),
     ):
         ws = make_workspace(Path(tmp))
-        ws.csv("physicians", PHYSICIANS)
+        start, end = employment
+        ws.csv("physicians", [physician(1, start_date=start, end_date=end), physician(2)])
         ws.csv("encounters", rows)
         found = [d for d in ws.load(buckets=buckets) if d.file == "data/encounters.csv"]
         groups = ingest.line_groups(ws.con, "encounters")
