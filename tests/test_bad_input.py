@@ -98,6 +98,66 @@ def test_dated_entry_without_from_is_named(tmp_path: Path) -> None:
     ]
 
 
+_SALARY = "plan: p\ncomponents:\n  - id: base\n    kind: salary\n    annual: {value}\n"
+
+
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [
+        # YAML 1.1 read these as octal 48, base-60 90, hex 48 and 48: pay was computed on them
+        ("060", None),  # a leading zero is a zero: 60
+        ("1:30", "not '1:30'"),
+        ("0x30", "not '0x30'"),
+        ("4_8", "not '4_8'"),
+        ('"48,50"', "not '48,50'"),  # a decimal comma is not guessed
+        ('"$250,000.00"', None),
+        # tracebacks before (decimal.InvalidOperation)
+        (".nan", "not 'nan'"),
+        (".inf", "not 'inf'"),
+        ("1e400", "not '1e400'"),
+        ("1.0e+400", "not '1.0e+400'"),
+        ("1e15", "not '1000000000000000.0'"),
+    ],
+)
+def test_plan_numbers_are_read_as_written_or_refused(
+    tmp_path: Path, written: str, problem: str | None
+) -> None:
+    problems = _plan_problems(tmp_path, _SALARY.format(value=written))
+    if problem is None:
+        assert problems == []
+    else:
+        assert problems == [
+            f"plans/bad.yaml:5: component 'base': 'annual' must be a number, {problem}"
+        ]
+
+
+def test_a_leading_zero_is_decimal_not_octal(tmp_path: Path) -> None:
+    from paycascade.plans.yamlpos import load_yaml_text
+
+    diags = Diagnostics()
+    data = load_yaml_text("a: 060\nb: -007\nc: 1.50\n", "x.yaml", diags)
+    assert data == {"a": 60, "b": -7, "c": 1.5} and not diags
+
+
+@pytest.mark.parametrize("written", ["2026-01-01T00:00:00", "2026-01-01 09:30:00"])
+def test_a_date_with_a_time_is_a_problem_not_a_traceback(tmp_path: Path, written: str) -> None:
+    problems = _plan_problems(
+        tmp_path,
+        "plan: p\ncomponents:\n  - id: base\n    kind: salary\n    annual:\n"
+        f"      - {{from: {written}, value: 250000}}\n",
+    )
+    assert problems == [
+        f"plans/bad.yaml:6: component 'base': 'annual' from must be a date YYYY-MM-DD, "
+        f"not '{written}'"
+    ]
+
+
+def test_a_quoted_date_is_a_date(tmp_path: Path) -> None:
+    text = "plan: p\ncomponents:\n  - id: base\n    kind: salary\n    annual:\n"
+    text += "      - {from: '2026-01-01', value: 250000}\n"
+    assert _plan_problems(tmp_path, text) == []
+
+
 def test_physicians_on_a_broken_plan_name_it_and_are_capped(tmp_path: Path) -> None:
     rows = ["npi,name,specialty,plan,fte"]
     rows += [f"{_valid_npi(i)},Dr {i},Family Medicine,pc,1.0" for i in range(25)]

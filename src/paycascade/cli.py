@@ -193,10 +193,17 @@ def demo(
     Clearly labelled synthetic data (work RVUs of the generated codes are CMS's CY2023
     values), plans modelled on the seeds, and a printed summary of pay and value-linked share.
     """
-    from paycascade.demo.workspace import write_demo
+    from paycascade.demo.workspace import check_demo_folder, write_demo
+    from paycascade.runner import check_recordable
     from paycascade.runner import run as do_run
     from paycascade.summary import summarize
 
+    check_demo_folder(directory)
+    try:
+        check_recordable(directory)  # before anything is written
+    except PaycascadeError as exc:
+        _fail(exc)
+        return
     click.echo(
         f"writing the synthetic workspace to {directory} ({physicians} clinicians, seed {seed})",
         err=True,

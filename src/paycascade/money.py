@@ -8,6 +8,7 @@ with :func:`allocate`, the largest-remainder method, so the parts always add up 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal
@@ -19,23 +20,40 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 
 
+#: numbers are below this in magnitude: a quadrillion dollars, units or members is a typo
+#: (and a wider number would lose digits in the 28-digit arithmetic of amounts)
+NUMBER_LIMIT = Decimal(10) ** 15
+_GROUPED = re.compile(r"[+-]?\$?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
+
+
 def D(value: object) -> Decimal:
-    """Parse a number exactly.  Floats go through ``repr`` so 0.1 stays 0.1."""
+    """Parse a number exactly.  Floats go through ``repr`` so 0.1 stays 0.1.  Text may carry a
+    ``$`` and thousands separators (``$1,250,000.00``); a comma anywhere else (``48,50``, a
+    decimal comma) or an underscore is refused rather than guessed, as are NaN, infinities and
+    magnitudes of :data:`NUMBER_LIMIT` or more (ValueError)."""
     if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool):
+        number = value
+    elif isinstance(value, bool):
         raise TypeError("a boolean is not a number")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, str):
-        text = value.strip().replace(",", "").replace("$", "")
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
+    elif isinstance(value, str):
+        text = value.strip()
+        if "_" in text or ("," in text and not _GROUPED.fullmatch(text)):
+            raise ValueError(f"{value!r} is not a number")
         try:
-            return Decimal(text)
+            number = Decimal(text.replace(",", "").replace("$", ""))
         except InvalidOperation as exc:
             raise ValueError(f"{value!r} is not a number") from exc
-    raise TypeError(f"{value!r} is not a number")
+    else:
+        raise TypeError(f"{value!r} is not a number")
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    if abs(number) >= NUMBER_LIMIT:
+        raise ValueError(f"{value!r} is too large a number (at most 15 digits before the point)")
+    return number
 
 
 def to_cents(amount: Decimal, mode: RoundingMode = "half_up") -> int:

@@ -480,7 +480,7 @@ def run(
     ``engine`` runs the aggregation pipeline on the embedded DuckDB database (default) or on
     Spark (``spark``); the results are the same to the cent."""
     t0 = time.perf_counter()
-    _check_recordable(root)
+    check_recordable(root)
     loaded = load(root, period_text, progress)
     loaded.engine = engine
     load_time = time.perf_counter() - t0
@@ -528,7 +528,7 @@ def run(
     )
 
 
-def _check_recordable(root: Path) -> None:
+def check_recordable(root: Path) -> None:
     """A run is recorded in the workspace's DuckDB database, which cannot live under a path with
     a ``?``: DuckDB takes what follows it for options and cannot find its write-ahead log.  Said
     before anything is read, rather than as a failed commit after the whole run."""

@@ -49,7 +49,7 @@ from paycascade.periods import overlap_days
 from paycascade.plans.model import Frame, Spec
 from paycascade.plans.params import Dated, Reader
 from paycascade.plans.scorecard import ScoreResult
-from paycascade.plans.yamlpos import PosDict
+from paycascade.plans.yamlpos import PosDict, as_date
 
 COST_SAVINGS = "system:cost_savings"
 SPLITS = ("per_capita", "wrvu")
@@ -292,8 +292,8 @@ def _term(r: Reader) -> tuple[tuple[date, date] | None, bool]:
     sub = Reader(value, r.file, r.diags, f"{r.where} term")
     dates = []
     for key in ("start", "end"):
-        day = sub.raw(key)
-        if not isinstance(day, date):
+        day = as_date(sub.raw(key))
+        if day is None:
             sub.error(key if key in value else None, f"term '{key}' must be a date YYYY-MM-DD")
             return None, False
         dates.append(day)

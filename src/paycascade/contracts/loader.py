@@ -32,7 +32,7 @@ from paycascade.diagnostics import Diagnostics
 from paycascade.money import ONE, ZERO, RoundingMode, fmt_cents, plain_cents
 from paycascade.periods import Period
 from paycascade.plans.params import Dated, Reader
-from paycascade.plans.yamlpos import PosDict, PosList, load_yaml
+from paycascade.plans.yamlpos import PosDict, PosList, as_date, load_yaml
 
 COMMON_KEYS = ("contract", "kind", "name", "payer", "source", "allocation", "start", "end", "note")
 FILE_KEYS = ("contracts", "note")
@@ -261,8 +261,9 @@ def _date(r: Reader, key: str) -> date | None:
     value = r.raw(key)
     if value is None:
         return None
-    if isinstance(value, date):
-        return value
+    day = as_date(value)
+    if day is not None:
+        return day
     r.error(key, f"'{key}' must be a date YYYY-MM-DD, not '{value}'")
     return None
 

@@ -41,25 +41,48 @@ Try `paycascade statement . --npi <NPI>` with an NPI from `out/<run-id>/statemen
 """
 
 
+#: written into every demo workspace: only a folder holding it is refreshed by ``demo``
+MARKER = ".paycascade-demo"
+
+
+def check_demo_folder(directory: Path) -> None:
+    """Raise unless ``directory`` may receive the demo: missing, empty, or a demo workspace
+    (its marker, or, for demos written before the marker, the demo's own configuration).  The
+    demo replaces the plans, contracts and data of the folder: a workspace of one's own must
+    never be taken for one."""
+    if not directory.exists() or not any(directory.iterdir()) or (directory / MARKER).exists():
+        return
+    config = directory / "paycascade.toml"
+    if config.is_file() and config.read_text(encoding="utf-8", errors="replace") == CONFIG:
+        return
+    what = (
+        "a paycascade workspace that `paycascade demo` did not write"
+        if config.exists()
+        else ("not empty and not a paycascade workspace")
+    )
+    raise click.ClickException(
+        f"{directory} is {what}: the demo would replace its plans, contracts and data; "
+        "choose another folder"
+    )
+
+
 def write_demo(
     directory: Path, *, physicians: int = 300, seed: int = 2026, encounters: int | None = None
 ) -> None:
-    """Create (or refresh) the demo workspace.  Refuses to write into a folder that has other
-    content and is not a paycascade workspace, so nobody's files are overwritten."""
+    """Create (or refresh) the demo workspace; see :func:`check_demo_folder` for the folders it
+    refuses."""
     from paycascade.demo.contracts_data import write_contract_data
     from paycascade.demo.survey_data import write_survey
     from paycascade.demo.synth import generate_data
     from paycascade.scenarios.demo import write_demo_reforms
 
-    if (
-        directory.exists()
-        and any(directory.iterdir())
-        and not (directory / "paycascade.toml").exists()
-    ):
-        raise click.ClickException(
-            f"{directory} is not empty and is not a paycascade workspace; choose another folder"
-        )
+    check_demo_folder(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    (directory / MARKER).write_text(
+        "Written by `paycascade demo`, which may replace this folder's plans, contracts and "
+        "data.\nDelete this file to keep the demo from ever writing here again.\n",
+        encoding="utf-8",
+    )
     (directory / "paycascade.toml").write_text(CONFIG, encoding="utf-8")
     (directory / "README.md").write_text(README, encoding="utf-8")
     (directory / ".gitignore").write_text(".paycascade/\nout/\n", encoding="utf-8")

@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from paycascade.diagnostics import Diagnostics
 from paycascade.money import D
-from paycascade.plans.yamlpos import PosDict, PosList
+from paycascade.plans.yamlpos import PosDict, PosList, as_date
 
 T = TypeVar("T")
 
@@ -229,14 +229,14 @@ class Reader:
         for index, item in enumerate(items):
             item_line = items.line_of(index)
             self._unknown_entry_keys(key, item, {"from", "value", "source"})
-            effective = item.get("from")
+            effective = as_date(item.get("from")) or item.get("from")
             if effective is None:
                 self.diags.add(
                     self.file, item_line, f"{self.where}: '{key}' entry has no 'from' date"
                 )
                 ok = False
                 continue
-            if not isinstance(effective, date):
+            if as_date(effective) is None:
                 self.diags.add(
                     self.file,
                     item.line_of("from"),

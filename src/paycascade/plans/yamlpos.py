@@ -7,6 +7,9 @@ does not ascend, an unknown component kind) is still reported as ``file:line: me
 
 from __future__ import annotations
 
+import math
+import re
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,11 +82,53 @@ def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> str:
 
 
 def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
-    """A date YAML cannot build (``2026-02-30``) stays text, for the reader to report."""
+    """A date YAML cannot build (``2026-02-30``), or a date with a time of day, stays text, for
+    the reader to report: every date in a plan, contract or reform is a day."""
     try:
-        return loader.construct_yaml_timestamp(node)
+        value = loader.construct_yaml_timestamp(node)
     except ValueError:
         return loader.construct_scalar(node)
+    return loader.construct_scalar(node) if isinstance(value, datetime) else value
+
+
+def as_date(value: Any) -> date | None:
+    """A YAML value as a day: a date, or text written ``YYYY-MM-DD`` (a quoted date); None for
+    anything else (a date and time, a number, an impossible date)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+# Numbers as YAML 1.2 reads them (and as people mean them), not YAML 1.1's: PyYAML's SafeLoader
+# reads 060 as octal 48, 1:30 as 90 (base 60), 0x30 as 48 and 4_8 as 48.  Here an integer is
+# decimal digits (a leading zero is a zero) and a float is decimal digits with a point and/or an
+# exponent; anything else is text, which the number readers refuse, naming what was written.
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+
+
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
+    return int(str(loader.construct_scalar(node)), 10)
+
+
+def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    """A float; one too large for a float (``1e400``) stays text, for the number readers to
+    refuse as written rather than as ``inf``."""
+    text = str(loader.construct_scalar(node))
+    value = float(text.lower().replace(".inf", "inf").replace(".nan", "nan"))
+    if math.isinf(value) and "inf" not in text.lower():
+        return text
+    return value
 
 
 class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -96,6 +141,14 @@ class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignor
 
 
 for _loader in (_Loader, _FastLoader):
+    _loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT_TAG, _FLOAT_TAG)]
+        for first, resolvers in _loader.yaml_implicit_resolvers.items()
+    }
+    _loader.add_implicit_resolver(_INT_TAG, _INT, list("-+0123456789"))
+    _loader.add_implicit_resolver(_FLOAT_TAG, _FLOAT, list("-+0123456789."))
+    _loader.add_constructor(_INT_TAG, _construct_int)
+    _loader.add_constructor(_FLOAT_TAG, _construct_float)
     _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
     _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
     _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
