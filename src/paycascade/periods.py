@@ -29,6 +29,9 @@ class Period:
         return self.start <= day <= self.end
 
 
+#: the years a period may fall in (a period's windows, terms and the year after it must be
+#: dates Python can hold)
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 _YEAR = re.compile(r"^(\d{4})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -41,6 +44,9 @@ def parse_period(text: str) -> Period:
     Raises ValueError with a message a user can act on.
     """
     text = str(text).strip()
+    for year in re.findall(r"\d{4}", text)[:2]:
+        if not FIRST_YEAR <= int(year) <= LAST_YEAR:
+            raise ValueError(f"period '{text}': the year must be {FIRST_YEAR}–{LAST_YEAR}")
     if m := _YEAR.match(text):
         year = int(m.group(1))
         return Period(text, date(year, 1, 1), date(year, 12, 31))

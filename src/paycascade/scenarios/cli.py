@@ -14,14 +14,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import click
 
 from paycascade.diagnostics import PaycascadeError
-from paycascade.money import fmt_cents
+from paycascade.money import D, fmt_cents
 
 WORKSPACE = click.argument(
     "workspace", type=click.Path(file_okay=False, path_type=Path), metavar="WORKSPACE"
@@ -35,11 +35,42 @@ def _fail(exc: PaycascadeError) -> None:
     sys.exit(1)
 
 
-def _dec(text: str, what: str) -> Decimal:
+class _Options:
+    """A command's numeric options and output file, checked all at once before any work:
+    every problem is named in one usage error (exit 2), nothing is computed or written."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def dec(
+        self, text: str, what: str, low: Decimal | None = None, high: Decimal | None = None
+    ) -> Decimal:
+        """``text`` as a finite number (``money.D``: ``$`` and thousands separators allowed),
+        within ``low`` … ``high``; 0 (after noting the problem) when it is not."""
+        try:
+            value = D(text)
+        except (TypeError, ValueError) as exc:
+            self.problems.append(f"{what}: {exc}")
+            return Decimal(0)
+        if (low is not None and value < low) or (high is not None and value > high):
+            bounds = f"≥ {low}" if high is None else f"{low}–{high}" if low is not None else ""
+            self.problems.append(f"{what}: {text} must be {bounds or f'≤ {high}'}")
+        return value
+
+    def out(self, path: Path | None, option: str = "--out") -> None:
+        if path is not None and not path.parent.is_dir():
+            self.problems.append(f"{option}: the folder {path.parent} does not exist")
+
+    def check(self) -> None:
+        if self.problems:
+            raise click.UsageError("\n".join(self.problems))
+
+
+def _write(path: Path, text: str) -> None:
     try:
-        return Decimal(text.replace(",", "").replace("$", ""))
-    except InvalidOperation:
-        raise click.BadParameter(f"{what}: '{text}' is not a number") from None
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _pct(value: Decimal | None) -> str:
@@ -122,6 +153,24 @@ def scenario_command(
     from paycascade.scenarios.solve import Param, solve_budget_neutral, sweep, sweep_values
     from paycascade.scenarios.transition import linked_cents, plan_transition
 
+    options = _Options()
+    goal = None if target is None else int(options.dec(target, "--target") * 100)
+    if sweep_args:
+        sweep_name, lo, hi, step = sweep_args
+        sweep_range = (
+            options.dec(lo, "--sweep FROM"),
+            options.dec(hi, "--sweep TO"),
+            options.dec(step, "--sweep STEP"),
+        )
+    rates: dict[str, Decimal] = {}
+    for item in turnover:
+        spec, sep, rate = item.rpartition("=")
+        if not sep or not spec:
+            options.problems.append(f"--turnover: '{item}' is not SPECIALTY=RATE")
+            continue
+        rates[spec] = options.dec(rate, f"--turnover {spec}", Decimal(0), Decimal(1))
+    default_rate = options.dec(default_turnover, "--default-turnover", Decimal(0), Decimal(1))
+    options.check()
     try:
         loaded = _load(workspace, period)
     except PaycascadeError as exc:
@@ -152,7 +201,6 @@ def scenario_command(
             f"{len(scenario.findings_disappeared)} disappear"
         )
         if solve_param:
-            goal = None if target is None else int(_dec(target, "--target") * 100)
             solution = solve_budget_neutral(
                 loaded, reform_obj, Param.parse(solve_param), scenario.baseline, target_cents=goal
             )
@@ -163,8 +211,8 @@ def scenario_command(
                 f"{solution.iterations} evaluations)"
             )
         if sweep_args:
-            name, lo, hi, step = sweep_args
-            values = sweep_values(_dec(lo, "FROM"), _dec(hi, "TO"), _dec(step, "STEP"))
+            name = sweep_name
+            values = sweep_values(*sweep_range)
             points = sweep(loaded, reform_obj, Param.parse(name), scenario.baseline, values)
             extra.append(report.sweep_section(name, points))
             lines.append(f"sweep {name}:")
@@ -173,12 +221,13 @@ def scenario_command(
                 for p in points
             )
         if transition:
-            rates = {}
-            for item in turnover:
-                spec, sep, rate = item.rpartition("=")
-                if not sep:
-                    raise click.BadParameter(f"--turnover '{item}' is not SPECIALTY=RATE")
-                rates[spec] = _dec(rate, "--turnover")
+            specialties = {r.specialty for r in diff.rows}
+            unknown = sorted(set(rates) - specialties)
+            if unknown:
+                raise click.UsageError(
+                    f"--turnover: no physician of {', '.join(unknown)} in the period "
+                    f"(specialties: {', '.join(sorted(specialties))})"
+                )
             npis = [r.npi for r in diff.rows]
             plan = plan_transition(
                 diff,
@@ -186,7 +235,7 @@ def scenario_command(
                 linked_cents(scenario.reformed.totals, npis),
                 years=years,
                 turnover=rates,
-                default_turnover=_dec(default_turnover, "--default-turnover"),
+                default_turnover=default_rate,
                 term_years=term_years,
             )
             extra.append(report.transition_section(plan))
@@ -230,7 +279,11 @@ def scenario_command(
     help="COUNT services moved from a site costing FROM $ to one costing TO $.",
 )
 @click.option("--contract", default=None, help="The payer contract whose spending falls.")
-@click.option("--contract-share", default="1", help="Share of the spending change in it.")
+@click.option(
+    "--contract-share",
+    default=None,
+    help="Share (0–1) of the spending change that falls in --contract.  [default: 1]",
+)
 @click.option("--plan", "plans", multiple=True, help="Plans to compare (default: their own).")
 @click.option(
     "--out",
@@ -250,7 +303,7 @@ def simulate_command(
     drg_payment: str,
     shift: tuple[str, str, str] | None,
     contract: str | None,
-    contract_share: str,
+    contract_share: str | None,
     plans: Sequence[str],
     out_file: Path | None,
 ) -> None:
@@ -258,6 +311,26 @@ def simulate_command(
     from paycascade.scenarios import report
     from paycascade.scenarios.simulator import Practice, simulate
 
+    options = _Options()
+    zero, one = Decimal(0), Decimal(1)
+    practice = Practice(
+        fewer=tuple((code, options.dec(f, f"--fewer {code}", zero, one)) for code, f in fewer),
+        avoided_admissions=options.dec(admissions, "--admissions", zero),
+        drg_payment=options.dec(drg_payment, "--drg-payment", zero),
+        shift_count=options.dec(shift[0], "--shift COUNT", zero) if shift else zero,
+        shift_from=options.dec(shift[1], "--shift FROM", zero) if shift else zero,
+        shift_to=options.dec(shift[2], "--shift TO", zero) if shift else zero,
+        contract=contract,
+        contract_share=one
+        if contract_share is None
+        else options.dec(contract_share, "--contract-share", zero, one),
+    )
+    if contract_share is not None and contract is None:
+        options.problems.append("--contract-share: name the contract with --contract")
+    if practice.avoided_admissions and not practice.drg_payment:
+        options.problems.append("--admissions: give the payment per admission (--drg-payment)")
+    options.out(out_file)
+    options.check()
     try:
         loaded = _load(workspace, period)
     except PaycascadeError as exc:
@@ -270,16 +343,6 @@ def simulate_command(
             if (specialty is not None and p.specialty == specialty)
             or (group is not None and p.group == group)
         ]
-        practice = Practice(
-            fewer=tuple((code, _dec(f, "--fewer")) for code, f in fewer),
-            avoided_admissions=_dec(admissions, "--admissions"),
-            drg_payment=_dec(drg_payment, "--drg-payment"),
-            shift_count=_dec(shift[0], "--shift") if shift else Decimal(0),
-            shift_from=_dec(shift[1], "--shift") if shift else Decimal(0),
-            shift_to=_dec(shift[2], "--shift") if shift else Decimal(0),
-            contract=contract,
-            contract_share=_dec(contract_share, "--contract-share"),
-        )
         sim = simulate(loaded, chosen, practice, plans)
     except PaycascadeError as exc:
         _fail(exc)
@@ -307,10 +370,7 @@ def simulate_command(
             f"{fmt_cents(p.pay_delta)} (pass-through {fmt_cents(p.pass_through_delta)})"
         )
     if out_file is not None:
-        out_file.write_text(
-            report.page("Value-penalty simulator", report.simulation_sections(sim)),
-            encoding="utf-8",
-        )
+        _write(out_file, report.page("Value-penalty simulator", report.simulation_sections(sim)))
         click.echo(f"report: {out_file}")
 
 
@@ -358,6 +418,11 @@ def risk_command(
     from paycascade.scenarios import report
     from paycascade.scenarios.montecarlo import contract_inputs, offered_tracks, simulate_tracks
 
+    options = _Options()
+    spread = options.dec(k, "--k", Decimal(0))
+    mean = None if expenditures is None else options.dec(expenditures, "--expenditures", Decimal(0))
+    options.out(out_file)
+    options.check()
     try:
         loaded = _load(workspace, period)
     except PaycascadeError as exc:
@@ -366,8 +431,8 @@ def risk_command(
     try:
         outcome = compute_outcome(loaded)
         spec, x = contract_inputs(loaded, outcome, contract)
-        if expenditures is not None:
-            x = replace(x, expenditures=_dec(expenditures, "--expenditures"))
+        if mean is not None:
+            x = replace(x, expenditures=mean)
         chosen = [normalize_track(t) for t in tracks] or offered_tracks(x.performance_year)
         allocation = spec.allocation_for(loaded.period)
         pool_share = sum(
@@ -377,7 +442,7 @@ def risk_command(
             x,
             chosen,
             draws=draws,
-            k=_dec(k, "--k"),
+            k=spread,
             seed=seed,
             pool_share=pool_share,
             losses_pass_through=allocation.losses == "pass_through",
@@ -403,7 +468,5 @@ def risk_command(
             f"pool {fmt_cents(r.pool_mean_cents)}"
         )
     if out_file is not None:
-        out_file.write_text(
-            report.page("Contract risk", report.risk_sections(risks, header)), encoding="utf-8"
-        )
+        _write(out_file, report.page("Contract risk", report.risk_sections(risks, header)))
         click.echo(f"report: {out_file}")

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -308,6 +309,8 @@ def apply_reform(
             continue
         _set_path(node, ov.path, ov.value, 0, "--param", diags, numeric=True)
     if diags.has_errors():
+        # the moves' problems too, all at once (against the plans there would be)
+        _apply_moves(loaded.physicians, moves, {*loaded.plans, *new_plans}, reform.file, diags)
         raise PaycascadeError(diags)
 
     parsed = Diagnostics()
@@ -355,7 +358,7 @@ def apply_reform(
                 continue
             contracts[cid] = spec
     diags.extend(_relocate(parsed, reform.file))
-    physicians, moved = _apply_moves(loaded.physicians, moves, plans, reform.file, diags)
+    physicians, moved = _apply_moves(loaded.physicians, moves, set(plans), reform.file, diags)
     if diags.has_errors():
         raise PaycascadeError(diags)
     raw = {**contract_data, **plan_data, **new_plans}
@@ -375,10 +378,12 @@ def _relocate(diags: Diagnostics, reform_file: str) -> list[Diagnostic]:
 def _apply_moves(
     physicians: Sequence[Physician],
     moves: Sequence[Change],
-    plans: Mapping[str, Plan],
+    plans: AbstractSet[str],
     file: str,
     diags: Diagnostics,
 ) -> tuple[list[Physician], dict[str, tuple[str, str]]]:
+    """The physicians with the reform's moves applied to plans of ``plans`` (ids), and who moved
+    from where to where; every problem of every move goes to ``diags``."""
     people = list(physicians)
     moved: dict[str, tuple[str, str]] = {}
     for change in moves:

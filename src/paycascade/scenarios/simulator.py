@@ -143,9 +143,10 @@ class Simulation:
         return self.settlement_after - self.settlement_before
 
 
-def _fail(message: str) -> PaycascadeError:
+def _fail(*messages: str) -> PaycascadeError:
     diags = Diagnostics()
-    diags.add("simulate", None, message)
+    for message in messages:
+        diags.add("simulate", None, message)
     return PaycascadeError(diags)
 
 
@@ -161,16 +162,25 @@ def simulate(
     from paycascade.runner import compute_outcome
 
     people = {p.npi: p for p in loaded.physicians}
+    problems: list[str] = []  # every one of them at once
     missing = [n for n in npis if n not in people]
     if missing or not npis:
-        raise _fail(f"no physician with NPI {', '.join(missing)}" if missing else "no physicians")
-    chosen = sorted(set(npis))
+        problems.append(
+            f"no physician with NPI {', '.join(missing)}" if missing else "no physicians"
+        )
+    chosen = sorted(n for n in set(npis) if n in people)
     plan_ids = list(plans) or sorted({people[n].plan for n in chosen})
     unknown = [p for p in plan_ids if p not in loaded.plans]
     if unknown:
-        raise _fail(f"unknown plan {', '.join(unknown)} (plans: {', '.join(sorted(loaded.plans))})")
+        known = ", ".join(sorted(loaded.plans))
+        problems.append(f"unknown plan {', '.join(unknown)} (plans: {known})")
     if practice.contract is not None and practice.contract not in loaded.contracts:
-        raise _fail(f"unknown contract '{practice.contract}'")
+        problems.append(f"unknown contract '{practice.contract}'")
+    for code, fraction in practice.fewer:
+        if not ZERO <= fraction <= 1:
+            problems.append(f"the reduction of {code} must be a fraction 0–1, not {fraction}")
+    if problems:
+        raise _fail(*problems)
     base = baseline if baseline is not None else compute_outcome(loaded)
     aggs = base.aggs
     services = _services(loaded, aggs, chosen, practice)
@@ -237,15 +247,18 @@ def _services(
         if str(r["npi"]) in chosen:
             units, wrvu = by_code.get(str(r["hcpcs"]), (ZERO, ZERO))
             by_code[str(r["hcpcs"])] = (units + D(r["units"]), wrvu + D(r["wrvu"]))
+    problems = [
+        f"the physicians billed no {code} in the period"
+        if code not in by_code
+        else f"{code} is not in the PFS file {loaded.workspace.pfs}"
+        for code, _ in practice.fewer
+        if code not in by_code or (code not in prices and code not in practice.technical)
+    ]
+    if problems:
+        raise _fail(*problems)
     out = []
     for code, fraction in practice.fewer:
-        if not ZERO <= fraction <= 1:
-            raise _fail(f"the reduction of {code} must be a fraction 0–1, not {fraction}")
-        if code not in by_code:
-            raise _fail(f"the physicians billed no {code} in the period")
         price = prices.get(code)
-        if price is None and code not in practice.technical:
-            raise _fail(f"{code} is not in the PFS file {loaded.workspace.pfs}")
         units, wrvu = by_code[code]
         cut_units = units * fraction
         technical = practice.technical.get(code, price.technical if price else ZERO)
