@@ -353,6 +353,84 @@ def test_lines_outside_the_physicians_employment_are_errors(tmp_path: Path, fmt:
     _nothing_written(ws)
 
 
+def test_units_and_wrvu_beyond_a_million_are_errors_and_a_million_runs(tmp_path: Path) -> None:
+    # 99,999,999,999,999 units passed the checks and overflowed the pipeline's DECIMAL(38)
+    lines = "npi,service_date,hcpcs,units,wrvu\n"
+    ws = write_workspace(
+        tmp_path / "ws",
+        encounters=lines + "1234567893,2026-02-03,99213,99999999999999,\n"
+        "1234567893,2026-02-04,99213,1,1000000.0001\n",
+    )
+    assert _problems(ws) == [
+        "data/encounters.csv:2:units: 99999999999999 is out of range; units must be >= 0 and "
+        "<= 1000000",
+        "data/encounters.csv:3:wrvu: 1000000.0001 is out of range; wrvu must be >= 0 and "
+        "<= 1000000",
+    ]
+    ws = write_workspace(
+        tmp_path / "big", encounters=lines + "1234567893,2026-02-03,99213,1000000,1000000\n"
+    )
+    code, output = _invoke("run", str(ws), "--quiet")
+    assert code == 0, output
+
+
+def test_a_numerator_above_its_denominator_is_a_warning(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    (ws / "data" / "quality.csv").write_text(
+        "npi,measure,numerator,denominator\n1234567893,bp_control,5100,510\n", encoding="utf-8"
+    )
+    diags = check(ws)
+    assert not diags.has_errors()
+    assert [d.format() for d in diags if d.file == "data/quality.csv"] == [
+        "data/quality.csv:2:numerator: warning: numerator 5100 is more than denominator 510: a "
+        "rate above 100% (right for an observed-to-expected ratio, not for a share of patients)"
+    ]
+
+
+def test_a_stipend_or_activity_no_plan_pays_is_a_warning(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    (ws / "plans" / "extra.yaml").write_text(
+        "plan: extra\ncomponents:\n"
+        "  - {id: directorship, kind: stipend, stipend: medical_directorship, annual: 30000}\n"
+        "  - {id: locum, kind: locum, daily_rate: 1900}\n",
+        encoding="utf-8",
+    )
+    (ws / "data" / "stipends.csv").write_text(
+        "npi,stipend\n1234567893,medical_directorshp\n1245319599,medical_directorshp\n"
+        "1003000126,medical_directorship\n",
+        encoding="utf-8",
+    )
+    (ws / "data" / "activities.csv").write_text(
+        "npi,activity,date,quantity\n1234567893,locum_dya,2026-03-02,1\n", encoding="utf-8"
+    )
+    warnings = [d.format() for d in check(ws).sorted() if d.code.startswith("unknown_")]
+    assert warnings == [
+        "data/activities.csv:2:activity: warning: 'locum_dya' is not the activity of any plan's "
+        "component: nothing is paid on it; did you mean 'locum_day'?",
+        "data/stipends.csv:2:stipend: warning: 'medical_directorshp' is not the stipend of any "
+        "plan's component: nothing is paid on it (nor on 1 more rows); did you mean "
+        "'medical_directorship'?",
+    ]
+
+
+def test_an_xlsx_formula_without_a_saved_value_is_an_error(tmp_path: Path) -> None:
+    import openpyxl
+
+    ws = write_workspace(tmp_path / "ws")
+    (ws / "data" / "quality.csv").unlink()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["npi", "measure", "numerator", "denominator"])
+    sheet.append(["1234567893", "bp_control", "=30+5", 50])  # openpyxl saves no value for it
+    book.save(ws / "data" / "quality.xlsx")
+    assert _problems(ws) == [
+        "data/quality.xlsx:2:numerator: formula '=30+5' has no saved value (the workbook was "
+        "written by a program that does not compute formulas): open and save it in a "
+        "spreadsheet program, or write the value",
+        "data/quality.xlsx:2:numerator: missing value (numerator is required)",
+    ]
+
+
 # -- the PFS reference file -----------------------------------------------------------------------
 
 

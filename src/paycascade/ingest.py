@@ -758,6 +758,7 @@ def _read_xlsx(ctx: _Context, state: _TableState, sf: SourceFile, tmp: str) -> b
         width = len(names)
         _XlsxWriter(con, sf, tmp, names).write(rows, header_row, width)
         state.file_columns[sf.display] = [n for n in names if "__" not in n]
+        _uncomputed_formulas(ctx, sf, names, header_row)
         return True
     except Exception as exc:
         ctx.diags.add(
@@ -770,6 +771,38 @@ def _read_xlsx(ctx: _Context, state: _TableState, sf: SourceFile, tmp: str) -> b
         return False
     finally:
         wb.close()
+
+
+def _uncomputed_formulas(ctx: _Context, sf: SourceFile, names: list[str], header_row: int) -> None:
+    """A formula cell with no saved value (a workbook written by a program that does not
+    compute formulas) reads as empty: an error at its cell, rather than a value taken as
+    missing or defaulted."""
+    import openpyxl
+
+    formulas = openpyxl.load_workbook(sf.path, read_only=True, data_only=False)
+    values = openpyxl.load_workbook(sf.path, read_only=True, data_only=True)
+    try:
+        pairs = zip(
+            formulas.worksheets[0].iter_rows(min_row=header_row + 1, values_only=True),
+            values.worksheets[0].iter_rows(min_row=header_row + 1, values_only=True),
+            strict=False,
+        )
+        for n, (written, saved) in enumerate(pairs, start=header_row + 1):
+            for k, (formula, value) in enumerate(zip(written, saved, strict=False)):
+                if value is None and isinstance(formula, str) and formula.startswith("="):
+                    column = names[k] if k < len(names) else None
+                    ctx.diags.add(
+                        sf.display,
+                        n,
+                        f"formula '{formula[:60]}' has no saved value (the workbook was written "
+                        "by a program that does not compute formulas): open and save it in a "
+                        "spreadsheet program, or write the value",
+                        column=column,
+                        code="uncomputed_formula",
+                    )
+    finally:
+        formulas.close()
+        values.close()
 
 
 class _XlsxWriter:
@@ -1042,6 +1075,18 @@ def _checks(ctx: _Context, state: _TableState) -> tuple[_Relation, list[_Check]]
                 f"{v('month')} <> date_trunc('month', {v('month')})",
                 f"format('{{}} is not the first day of a month; counted in {{}}', {v('month')}, "
                 f"strftime({v('month')}, '%Y-%m'))",
+                severity="warning",
+            )
+        )
+    if spec.name == "quality" and {"numerator", "denominator"} <= present:
+        checks.append(
+            _Check(
+                "numerator",
+                "numerator:above_denominator",
+                f"{v('numerator')} > {v('denominator')}",
+                f"format('numerator {{}} is more than denominator {{}}: a rate above 100% (right "
+                f"for an observed-to-expected ratio, not for a share of patients)', "
+                f"{t('numerator')}, {t('denominator')})",
                 severity="warning",
             )
         )

@@ -43,6 +43,7 @@ from paycascade.periods import Period, parse_period
 from paycascade.pipelines.duck import ROW_CAP
 from paycascade.plans.loader import Plan, load_plans
 from paycascade.plans.model import Physician, PlanData
+from paycascade.plans.params import closest
 from paycascade.statements import (
     STATEMENT_COLUMNS,
     Totals,
@@ -142,11 +143,49 @@ def load(root: Path, period_text: str | None, progress: Progress = _quiet) -> Lo
 
     diags.extend(load_inputs(con, root, ws.tables, needed, ws.pfs, buckets, after))
     physicians = _physicians(con, plans, diags) if _has_table(con, "stg_physicians") else []
+    _check_table_ids(con, plans, diags)
     if diags.has_errors() or period is None:
         con.close()
         raise PaycascadeError(diags)
     rows = dict(sorted(rows_read(con).items()))
     return Loaded(ws, period, plans, physicians, con, diags, digests, rows, contracts)
+
+
+def _check_table_ids(
+    con: duckdb.DuckDBPyConnection, plans: Mapping[str, Plan], diags: Diagnostics
+) -> None:
+    """A stipend or activity row that no plan's component pays (a misspelt id): a warning at
+    its first row, since nothing is paid on it and nothing else would say so."""
+    for table, column in (("stipends", "stipend"), ("activities", "activity")):
+        known = {
+            str(getattr(spec, column))
+            for plan in plans.values()
+            for spec in plan.all_specs()
+            if hasattr(spec, column)
+        }
+        if not known or not _has_table(con, f"stg_{table}"):
+            continue
+        rows = con.execute(
+            f"SELECT {column}, source_file, source_row FROM stg_{table} "
+            f"WHERE {column} IS NOT NULL ORDER BY source_file, source_row"
+        ).fetchall()
+        unknown: dict[str, list[tuple[str, int]]] = {}
+        for value, file, row in rows:
+            if value not in known:
+                unknown.setdefault(value, []).append((file, row))
+        for value, where in unknown.items():
+            hint = closest(value, known)
+            more = f" (nor on {len(where) - 1} more rows)" if len(where) > 1 else ""
+            advice = f"did you mean '{hint}'?" if hint else f"{column}s: {', '.join(sorted(known))}"
+            diags.add(
+                where[0][0],
+                where[0][1],
+                f"'{value}' is not the {column} of any plan's component: nothing is paid on "
+                f"it{more}; {advice}",
+                column=column,
+                severity="warning",
+                code=f"unknown_{column}",
+            )
 
 
 def _check_pool_owners(plans: Mapping[str, Plan], diags: Diagnostics) -> None:

@@ -145,6 +145,9 @@ class TableSpec:
 
 
 _ZERO = Decimal(0)
+#: the most units, or work RVUs per unit, one encounter line may carry: beyond it a value is a
+#: typo, and products of such values would overflow the pipeline's 38-digit decimals
+_LINE_LIMIT = Decimal(1_000_000)
 
 PHYSICIANS = TableSpec(
     name="physicians",
@@ -236,8 +239,9 @@ ENCOUNTERS = TableSpec(
         Column(
             "units",
             "number",
-            meaning="units of service, ≥ 0 (default 1)",
+            meaning="units of service, 0 to 1,000,000 (default 1)",
             non_negative=True,
+            maximum=_LINE_LIMIT,
             default=Decimal(1),
         ),
         Column("place_of_service", "text", meaning="CMS place-of-service code"),
@@ -254,8 +258,9 @@ ENCOUNTERS = TableSpec(
         Column(
             "wrvu",
             "number",
-            meaning="the line's own work RVU per unit; overrides the PFS file",
+            meaning="the line's own work RVU per unit, 0 to 1,000,000; overrides the PFS file",
             non_negative=True,
+            maximum=_LINE_LIMIT,
         ),
         Column("line_id", "text", meaning="your identifier for the line"),
     ),

@@ -275,7 +275,7 @@ class Reader:
     def _unknown_entry_keys(self, key: str, entry: PosDict, allowed: set[str]) -> None:
         """Keys of a ``{from:, value:, source:}`` entry that mean nothing (often a misspelling)."""
         for name in sorted(set(entry) - allowed):
-            hint = _closest(name, allowed)
+            hint = closest(name, allowed)
             extra = (
                 f" (did you mean '{hint}'?)"
                 if hint
@@ -291,12 +291,12 @@ class Reader:
         allowed_set = set(allowed)
         for key in self.node:
             if key not in allowed_set:
-                hint = _closest(key, allowed_set)
+                hint = closest(key, allowed_set)
                 extra = f" (did you mean '{hint}'?)" if hint else ""
                 self.error(key, f"unknown key '{key}'{extra}")
 
 
-def _closest(word: str, options: set[str]) -> str | None:
+def closest(word: str, options: set[str]) -> str | None:
     import difflib
 
     matches = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.75)
