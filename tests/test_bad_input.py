@@ -431,6 +431,28 @@ def test_an_xlsx_formula_without_a_saved_value_is_an_error(tmp_path: Path) -> No
     ]
 
 
+def test_a_header_longer_than_the_first_read_is_read_whole(tmp_path: Path) -> None:
+    # 8,000 x_ columns (> 64 KiB) before the real ones: "no data rows" and "missing npi" before
+    ws = write_workspace(tmp_path / "ws")
+    extra = ",".join(f"x_{i}" for i in range(8000))
+    blanks = "," * 8000
+    (ws / "data" / "quality.csv").write_text(
+        f"{extra},npi,measure,numerator,denominator\n{blanks}1234567893,bp_control,35,50\n",
+        encoding="utf-8",
+    )
+    assert _problems(ws) == []
+
+
+def test_a_configuration_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    config = ws / "paycascade.toml"
+    config.write_bytes(b"\xef\xbb\xbf" + config.read_bytes() + b"[rounding]\nmode = 'down'\n")
+    # read, and its problems still name their lines
+    assert _problems(ws) == [
+        "paycascade.toml:8: [rounding] mode must be half_up or half_even, not 'down'"
+    ]
+
+
 # -- the PFS reference file -----------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from paycascade.demo.synth import npi_check_digit
 from paycascade.diagnostics import Diagnostics
 from paycascade.engine import bucket_starts, compute
 from paycascade.ledger import balance
-from paycascade.money import allocate
+from paycascade.money import allocate, fmt_rate
 from paycascade.periods import parse_period
 from paycascade.plans.loader import load_plan
 from paycascade.plans.model import Physician, PlanData
@@ -146,3 +146,18 @@ def test_allocate_is_exact_and_fair(total: int, weights: list[Decimal]) -> None:
     for part, w in zip(parts, weights, strict=True):
         exact = Decimal(abs(total)) * w / wsum
         assert abs(Decimal(abs(part)) - exact) < 1  # never more than a cent from its exact share
+
+
+@given(st.decimals(min_value=0, max_value=10_000, places=6, allow_nan=False))
+def test_a_rate_is_shown_as_it_is_applied(rate: Decimal) -> None:
+    # "× $48.01" for a rate of 48.005 did not multiply out to the posted amount
+    shown = fmt_rate(rate)
+    assert shown.startswith("$")
+    assert Decimal(shown[1:].replace(",", "")) == rate
+    assert len(shown.split(".")[1]) >= 2
+
+
+def test_rates_keep_two_decimals_at_least() -> None:
+    assert fmt_rate(Decimal("48")) == "$48.00"
+    assert fmt_rate(Decimal("48.005")) == "$48.005"
+    assert fmt_rate(Decimal("1250.5")) == "$1,250.50"

@@ -87,6 +87,8 @@ _DEFAULT_SUFFIXES = (".csv", ".parquet", ".xlsx")
 _RESERVED = frozenset({"_file", "_row", "_rec"})
 _XLSX_BATCH = 50_000
 _HEAD_BYTES = 64 * 1024
+#: the longest header line read (a file whose first line is longer is not a table)
+_HEADER_LIMIT = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -477,6 +479,12 @@ def _sniff_text(ctx: _Context, sf: SourceFile) -> tuple[str, str, int, str] | st
     """Encoding, header line, its 1-based number and the delimiter; or a problem; or None if empty."""
     with sf.path.open("rb") as fh:
         head = fh.read(_HEAD_BYTES)
+        # a header line longer than the first read (thousands of columns): read on to its end
+        while len(head) < _HEADER_LIMIT and head.strip() and b"\n" not in head.lstrip(b"\r\n"):
+            more = fh.read(_HEAD_BYTES)
+            if not more:
+                break
+            head += more
     if not head.strip():
         return None
     if b"\x00" in head:

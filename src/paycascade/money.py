@@ -97,8 +97,9 @@ def fmt_quantity(value: Decimal) -> str:
 
 
 def fmt_rate(value: Decimal) -> str:
-    """A money rate without trailing noise: ``$52.00``."""
-    return "$" + fmt_decimal(value, 2)
+    """A money rate as it is applied, at least two decimals: ``$52.00``, ``$48.005`` (a
+    sub-cent rate shown rounded to ``$48.01`` would not multiply out to the posted amount)."""
+    return "$" + fmt_quantity(value)
 
 
 def fmt_pct(value: Decimal) -> str:

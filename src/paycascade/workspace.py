@@ -53,7 +53,7 @@ def load_workspace(root: Path, diags: Diagnostics) -> Workspace | None:
         diags.add(CONFIG, None, f"no {CONFIG} in {root} (is this a paycascade workspace?)")
         return None
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is not TOML
     except tomllib.TOMLDecodeError as exc:
         # Python < 3.14 gives the position only inside the message: "… (at line 3, column 9)"
         found = re.search(r"^(.*?)\s*\(at line (\d+), column \d+\)$", str(exc))
@@ -122,7 +122,7 @@ def load_workspace(root: Path, diags: Diagnostics) -> Workspace | None:
 def _key_lines(path: Path) -> dict[str, int]:
     """Line of each section header and key (first occurrence), for diagnostics."""
     lines: dict[str, int] = {}
-    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, text in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
         stripped = text.strip()
         if stripped.startswith("[") and stripped.endswith("]"):
             lines.setdefault(stripped.strip("[]").strip(), number)

@@ -443,3 +443,16 @@ def test_header_only_file_fails_and_writes_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert f"{path}:2: no ACO rows: the file has a header and nothing under it" in result.output
     assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize("huge", ["1e400", "1e30", "1000000000000000"])
+def test_a_huge_cell_is_a_diagnostic_not_a_traceback(tmp_path: Path, huge: str) -> None:
+    path = _synthetic(tmp_path)
+    text = path.read_text(encoding="utf-8").replace("abc", huge)
+    path.write_text(text, encoding="utf-8")
+    report = settle_puf(path)
+    (problem,) = report.diagnostics.items
+    assert problem.format() == (
+        f"{path}:3:ABtotBnchmk: warning: '{huge}' is too large a number for an ACO"
+    )
+    assert report.settled == 2

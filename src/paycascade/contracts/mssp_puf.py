@@ -44,7 +44,7 @@ from paycascade.contracts.mssp import (
     settle,
 )
 from paycascade.diagnostics import Diagnostics, PaycascadeError
-from paycascade.money import CENT, ZERO, fmt_cents, to_cents
+from paycascade.money import CENT, NUMBER_LIMIT, ZERO, fmt_cents, to_cents
 
 FORBIDDEN_COLUMNS = frozenset(
     {
@@ -186,6 +186,9 @@ class _Row:
         if not value.is_finite():
             self.problem(column, f"{raw!r} is not a number")
             return None
+        if abs(value) >= NUMBER_LIMIT:
+            self.problem(column, f"{raw!r} is too large a number for an ACO")
+            return None
         return value
 
     def count(self, column: str) -> int | None:
@@ -206,7 +209,7 @@ class _Row:
         except InvalidOperation:
             self.problem(column, f"{raw!r} is not a rate")
             return None
-        if not value.is_finite():
+        if not value.is_finite() or abs(value) >= NUMBER_LIMIT:
             self.problem(column, f"{raw!r} is not a rate")
             return None
         return value / 100 if percent or not self.layout.fractions else value
