@@ -419,3 +419,30 @@ def test_a_workspace_under_a_question_mark_is_refused_before_anything_is_read(
     assert not (ws / "out").exists() and not (ws / ".paycascade").exists()
     code, output = _invoke("check", str(ws))  # checking needs no database
     assert code == 0, output
+
+
+def test_contract_metrics_are_written_out_never_in_e_notation() -> None:
+    # the ledger's inputs read "benchmark": "3.2E+9" (Decimal.normalize of 3,200,000,000)
+    from types import SimpleNamespace
+
+    import pyarrow as pa
+
+    from paycascade.runner import _performance
+
+    table = pa.table(
+        {
+            "contract_id": ["aco"] * 3,
+            "period": ["2026"] * 3,
+            "metric": ["benchmark", "quality_score", "member_months"],
+            "value": pa.array(
+                [Decimal("3200000000.0000"), Decimal("0.8240"), Decimal("3200000")],
+                pa.decimal128(38, 4),
+            ),
+        }
+    )
+    metrics = _performance(SimpleNamespace(contract_performance=table))[("aco", "2026")]
+    assert {k: str(v) for k, v in metrics.items()} == {
+        "benchmark": "3200000000",
+        "quality_score": "0.824",
+        "member_months": "3200000",
+    }

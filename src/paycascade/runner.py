@@ -41,6 +41,7 @@ from paycascade.engine import Computation, bucket_starts, compute
 from paycascade.ledger import JSON_OPTIONS, LEDGER_COLUMNS, ledger_rows
 from paycascade.periods import Period, parse_period
 from paycascade.pipelines.duck import ROW_CAP
+from paycascade.pipelines.views import exact
 from paycascade.plans.loader import Plan, load_plans
 from paycascade.plans.model import Physician, PlanData
 from paycascade.plans.params import closest
@@ -476,7 +477,8 @@ def _performance(aggs: Any) -> dict[tuple[str, str], dict[str, Decimal]]:
     out: dict[tuple[str, str], dict[str, Decimal]] = {}
     for r in aggs.contract_performance.to_pylist():
         key = (str(r["contract_id"]), str(r["period"]))
-        out.setdefault(key, {})[str(r["metric"])] = Decimal(str(r["value"])).normalize()
+        # exact: no trailing zeros, and never E-notation (3.2E+9 in the explanations' inputs)
+        out.setdefault(key, {})[str(r["metric"])] = exact(r["value"])
     return out
 
 
