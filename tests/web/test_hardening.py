@@ -12,7 +12,7 @@ import stat
 import threading
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from openpyxl import load_workbook
 
@@ -88,8 +88,8 @@ def test_concurrent_wrong_passwords_get_five_checks_at_most(
     user = logins["admin"]
 
     async def storm() -> list[int]:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as c:
             token = (await c.get("/api/login")).json()["csrf"]
             guesses = [f"wrong-{k}" for k in range(15)] + [user[1]]
             replies = await asyncio.gather(
@@ -133,7 +133,7 @@ def test_a_login_body_that_is_not_an_object_is_a_400_and_audited(app: PortalApp)
 def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(
     app: PortalApp, trust: str | None, recorded: str
 ) -> None:
-    with LiveServer(app, trust_proxy=trust) as server, httpx.Client(base_url=server.url) as c:
+    with LiveServer(app, trust_proxy=trust) as server, httpx2.Client(base_url=server.url) as c:
         token = c.get("/api/login").json()["csrf"]
         reply = c.post(
             "/api/login",
