@@ -101,42 +101,62 @@ def test_dated_entry_without_from_is_named(tmp_path: Path) -> None:
 _SALARY = "plan: p\ncomponents:\n  - id: base\n    kind: salary\n    annual: {value}\n"
 
 
+_NUMBER = "must be a number"
+_LARGE = "is too large a number"
+
+
 @pytest.mark.parametrize(
     ("written", "problem"),
     [
         # YAML 1.1 read these as octal 48, base-60 90, hex 48 and 48: pay was computed on them
         ("060", None),  # a leading zero is a zero: 60
-        ("1:30", "not '1:30'"),
-        ("0x30", "not '0x30'"),
-        ("4_8", "not '4_8'"),
-        ('"48,50"', "not '48,50'"),  # a decimal comma is not guessed
+        ("1:30", f"{_NUMBER}, not '1:30'"),
+        ("0x30", f"{_NUMBER}, not '0x30'"),
+        ("4_8", f"{_NUMBER}, not '4_8'"),
+        ('"48,50"', f"{_NUMBER}, not '48,50'"),  # a decimal comma is not guessed
         ('"$250,000.00"', None),
         # tracebacks before (decimal.InvalidOperation)
-        (".nan", "not 'nan'"),
-        (".inf", "not 'inf'"),
-        ("1e400", "not '1e400'"),
-        ("1.0e+400", "not '1.0e+400'"),
-        ("1e15", "not '1000000000000000.0'"),
+        (".nan", f"{_NUMBER}, not 'nan'"),
+        (".inf", f"{_NUMBER}, not 'inf'"),
+        ("1e400", f"{_LARGE}, not '1e400'"),
+        ("1.0e+400", f"{_LARGE}, not '1.0e+400'"),
+        ("1e15", f"{_LARGE}, not '1000000000000000.0'"),
+        ("10000000000000000", f"{_LARGE}, not '10000000000000000'"),
     ],
 )
 def test_plan_numbers_are_read_as_written_or_refused(
     tmp_path: Path, written: str, problem: str | None
 ) -> None:
     problems = _plan_problems(tmp_path, _SALARY.format(value=written))
-    if problem is None:
-        assert problems == []
-    else:
-        assert problems == [
-            f"plans/bad.yaml:5: component 'base': 'annual' must be a number, {problem}"
-        ]
+    expected = (
+        [] if problem is None else [f"plans/bad.yaml:5: component 'base': 'annual' {problem}"]
+    )
+    assert problems == expected
 
 
-def test_a_leading_zero_is_decimal_not_octal(tmp_path: Path) -> None:
+def test_a_leading_zero_is_decimal_not_octal_and_ids_keep_it(tmp_path: Path) -> None:
+    # YAML 1.1 read 060 as octal 48; YAML 1.2 would read the NQF measure 0018 as 18
+    from datetime import date
+
     from paycascade.plans.yamlpos import load_yaml_text
 
     diags = Diagnostics()
-    data = load_yaml_text("a: 060\nb: -007\nc: 1.50\n", "x.yaml", diags)
-    assert data == {"a": 60, "b": -7, "c": 1.5} and not diags
+    data = load_yaml_text("a: 060\nb: -007\nc: 1.50\nd: 0\n", "x.yaml", diags)
+    assert data == {"a": "060", "b": "-007", "c": 1.5, "d": 0} and not diags
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "p.yaml").write_text(
+        "plan: p\ncomponents:\n"
+        "  - {id: base, kind: salary, annual: 060}\n"
+        "  - {id: q, kind: quality_incentive, amount: 1000, scorecard: s}\n"
+        "scorecards:\n  s:\n    measures:\n"
+        "      - {id: 0018, direction: higher, weight: 1, threshold: 0.5, target: 0.8}\n",
+        encoding="utf-8",
+    )
+    plans = load_plans(tmp_path, diags)
+    assert not diags, diags.format()
+    salary = plans["p"].components[0]
+    assert salary.annual.at(date(2026, 1, 1)).value == 60  # type: ignore[attr-defined]
+    assert [m.id for m in plans["p"].scorecards["s"].measures] == ["0018"]
 
 
 @pytest.mark.parametrize("written", ["2026-01-01T00:00:00", "2026-01-01 09:30:00"])
@@ -451,6 +471,35 @@ def test_a_configuration_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     assert _problems(ws) == [
         "paycascade.toml:8: [rounding] mode must be half_up or half_even, not 'down'"
     ]
+
+
+def test_xlsx_formulas_with_saved_values_are_read(tmp_path: Path) -> None:
+    # as Excel saves them: a number, and an empty text result (=IF(…,"x","")) in a column the
+    # table reads and in one of the user's own; an empty text result is not "no saved value"
+    import zipfile
+
+    import openpyxl
+
+    ws = write_workspace(tmp_path / "ws")
+    (ws / "data" / "quality.csv").unlink()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["npi", "measure", "numerator", "denominator", "stratum", "x_flag"])
+    sheet.append(["1234567893", "bp_control", "=30+5", 50, '=IF(1>2,"x","")', '=IF(1>2,"x","")'])
+    path = ws / "data" / "quality.xlsx"
+    book.save(path)
+    with zipfile.ZipFile(path) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    xml = xml.replace("<f>30+5</f><v />", "<f>30+5</f><v>35</v>")
+    xml = xml.replace('<c r="E2"><f>', '<c r="E2" t="str"><f>').replace(
+        '<c r="F2"><f>', '<c r="F2" t="str"><f>'
+    )
+    parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    assert _problems(ws) == []
 
 
 # -- the PFS reference file -----------------------------------------------------------------------

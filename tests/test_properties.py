@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +13,7 @@ from paycascade.demo.synth import npi_check_digit
 from paycascade.diagnostics import Diagnostics
 from paycascade.engine import bucket_starts, compute
 from paycascade.ledger import balance
-from paycascade.money import allocate, fmt_rate
+from paycascade.money import D, allocate, fmt_rate
 from paycascade.periods import parse_period
 from paycascade.plans.loader import load_plan
 from paycascade.plans.model import Physician, PlanData
@@ -161,3 +162,29 @@ def test_rates_keep_two_decimals_at_least() -> None:
     assert fmt_rate(Decimal("48")) == "$48.00"
     assert fmt_rate(Decimal("48.005")) == "$48.005"
     assert fmt_rate(Decimal("1250.5")) == "$1,250.50"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("$1,250,000.00", Decimal("1250000.00")),
+        ("$-1,000", Decimal(-1000)),
+        ("-$1,000", Decimal(-1000)),
+        ("$ 30,000", Decimal(30000)),
+        ("  42 ", Decimal(42)),
+        ("060", Decimal(60)),
+        ("48,50", None),  # a decimal comma is not guessed
+        ("1,00", None),
+        ("1_000", None),
+        ("nan", None),
+        ("-Infinity", None),
+        ("1e15", None),
+        ("999999999999999.99", Decimal("999999999999999.99")),
+    ],
+)
+def test_numbers_in_text_are_read_or_refused(text: str, value: Decimal | None) -> None:
+    if value is None:
+        with pytest.raises(ValueError, match="number"):
+            D(text)
+    else:
+        assert D(text) == value

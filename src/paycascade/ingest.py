@@ -766,7 +766,8 @@ def _read_xlsx(ctx: _Context, state: _TableState, sf: SourceFile, tmp: str) -> b
         width = len(names)
         _XlsxWriter(con, sf, tmp, names).write(rows, header_row, width)
         state.file_columns[sf.display] = [n for n in names if "__" not in n]
-        _uncomputed_formulas(ctx, sf, names, header_row)
+        sheet = getattr(wb.worksheets[0], "_worksheet_path", None)  # openpyxl's, read only
+        _uncomputed_formulas(ctx, state, sf, sheet, names, header_row)
         return True
     except Exception as exc:
         ctx.diags.add(
@@ -781,36 +782,74 @@ def _read_xlsx(ctx: _Context, state: _TableState, sf: SourceFile, tmp: str) -> b
         wb.close()
 
 
-def _uncomputed_formulas(ctx: _Context, sf: SourceFile, names: list[str], header_row: int) -> None:
+def _uncomputed_formulas(
+    ctx: _Context,
+    state: _TableState,
+    sf: SourceFile,
+    sheet: str | None,
+    names: list[str],
+    header_row: int,
+) -> None:
     """A formula cell with no saved value (a workbook written by a program that does not
-    compute formulas) reads as empty: an error at its cell, rather than a value taken as
-    missing or defaulted."""
-    import openpyxl
+    compute formulas) reads as empty: an error at its cell, in the columns the table reads,
+    rather than a value taken as missing or defaulted.  Found in the sheet's XML, a formula
+    (``<f>``) without a saved value; a formula whose saved result is empty text (an empty
+    ``<v/>`` in a cell of type ``str``) is fine.  The XML is only parsed when it holds a
+    formula at all."""
+    import zipfile
+    from xml.etree.ElementTree import iterparse
 
-    formulas = openpyxl.load_workbook(sf.path, read_only=True, data_only=False)
-    values = openpyxl.load_workbook(sf.path, read_only=True, data_only=True)
-    try:
-        pairs = zip(
-            formulas.worksheets[0].iter_rows(min_row=header_row + 1, values_only=True),
-            values.worksheets[0].iter_rows(min_row=header_row + 1, values_only=True),
-            strict=False,
-        )
-        for n, (written, saved) in enumerate(pairs, start=header_row + 1):
-            for k, (formula, value) in enumerate(zip(written, saved, strict=False)):
-                if value is None and isinstance(formula, str) and formula.startswith("="):
-                    column = names[k] if k < len(names) else None
-                    ctx.diags.add(
-                        sf.display,
-                        n,
-                        f"formula '{formula[:60]}' has no saved value (the workbook was written "
-                        "by a program that does not compute formulas): open and save it in a "
-                        "spreadsheet program, or write the value",
-                        column=column,
-                        code="uncomputed_formula",
-                    )
-    finally:
-        formulas.close()
-        values.close()
+    if sheet is None:
+        return
+    read = {c.name for c in state.spec.columns}
+    with zipfile.ZipFile(sf.path) as book:
+        member = sheet.lstrip("/")
+        with book.open(member) as fh:
+            if not any(
+                b"<f" in chunk or b":f " in chunk or b":f>" in chunk
+                for chunk in iter(lambda: fh.read(1 << 20), b"")
+            ):
+                return
+        with book.open(member) as fh:
+            for _, cell in iterparse(fh):
+                if not cell.tag.endswith("}c") and cell.tag != "c":
+                    continue
+                formula = value = None
+                for child in cell:
+                    local = child.tag.rsplit("}", 1)[-1]
+                    if local == "f":
+                        formula = child
+                    elif local == "v":
+                        value = child
+                # a saved result is a <v> with text, or an empty one of type text ("" saved
+                # by Excel for =IF(…,"x","")); openpyxl and the like write an empty <v/>
+                saved = value is not None and (bool(value.text) or cell.get("t") == "str")
+                if formula is not None and not saved:
+                    ref = cell.get("r", "")
+                    letters = ref.rstrip("0123456789")
+                    row = int(ref[len(letters) :] or 0)
+                    k = _column_index(letters)
+                    column = names[k] if 0 <= k < len(names) else None
+                    if row > header_row and column in read:
+                        text = "=" + (formula.text or "…")
+                        ctx.diags.add(
+                            sf.display,
+                            row,
+                            f"formula '{text[:60]}' has no saved value (the workbook was "
+                            "written by a program that does not compute formulas): open and "
+                            "save it in a spreadsheet program, or write the value",
+                            column=column,
+                            code="uncomputed_formula",
+                        )
+                cell.clear()
+
+
+def _column_index(letters: str) -> int:
+    """``A`` → 0, ``Z`` → 25, ``AA`` → 26."""
+    index = 0
+    for ch in letters.upper():
+        index = index * 26 + ord(ch) - ord("A") + 1
+    return index - 1
 
 
 class _XlsxWriter:

@@ -23,7 +23,7 @@ ONE = Decimal(1)
 #: numbers are below this in magnitude: a quadrillion dollars, units or members is a typo
 #: (and a wider number would lose digits in the 28-digit arithmetic of amounts)
 NUMBER_LIMIT = Decimal(10) ** 15
-_GROUPED = re.compile(r"[+-]?\$?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
 
 
 def D(value: object) -> Decimal:
@@ -40,11 +40,11 @@ def D(value: object) -> Decimal:
     elif isinstance(value, float):
         number = Decimal(repr(value))
     elif isinstance(value, str):
-        text = value.strip()
+        text = value.replace("$", "").strip()  # $1,000, -$1,000, $-1,000, $ 30,000
         if "_" in text or ("," in text and not _GROUPED.fullmatch(text)):
             raise ValueError(f"{value!r} is not a number")
         try:
-            number = Decimal(text.replace(",", "").replace("$", ""))
+            number = Decimal(text.replace(",", ""))
         except InvalidOperation as exc:
             raise ValueError(f"{value!r} is not a number") from exc
     else:

@@ -44,9 +44,11 @@ def parse_period(text: str) -> Period:
     Raises ValueError with a message a user can act on.
     """
     text = str(text).strip()
-    for year in re.findall(r"\d{4}", text)[:2]:
-        if not FIRST_YEAR <= int(year) <= LAST_YEAR:
-            raise ValueError(f"period '{text}': the year must be {FIRST_YEAR}–{LAST_YEAR}")
+    for pattern in (_YEAR, _QUARTER, _MONTH, _RANGE):
+        if m := pattern.match(text):
+            for year in (g[:4] for g in m.groups() if len(g) >= 4):
+                if not FIRST_YEAR <= int(year) <= LAST_YEAR:
+                    raise ValueError(f"period '{text}': the year must be {FIRST_YEAR}–{LAST_YEAR}")
     if m := _YEAR.match(text):
         year = int(m.group(1))
         return Period(text, date(year, 1, 1), date(year, 12, 31))

@@ -102,3 +102,11 @@ def test_periods_are_years_a_date_can_hold(text: str) -> None:
     with pytest.raises(ValueError, match="the year must be 1900–2999"):
         parse_period(text)
     assert parse_period("2999-Q4").end.year == 2999
+    with pytest.raises(ValueError, match="not understood"):
+        parse_period("20260101")
+
+
+def test_an_option_that_is_not_a_number_has_no_follow_on_problem(tmp_path: Path) -> None:
+    ws = build(tmp_path / "ws", contract=True)
+    args = [str(ws), "--npi", RC, "--admissions", "10", "--drg-payment", "12_000"]
+    assert _usage(simulate_command, args) == ["--drg-payment: '12_000' is not a number"]

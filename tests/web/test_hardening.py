@@ -57,6 +57,22 @@ def test_small_specialties_show_no_peer_figures(
     assert "middle half of peers" in client.get(f"/statements/{doc[3]}").text
 
 
+def test_a_measure_on_two_scorecards_counts_each_clinician_once() -> None:
+    # six clinicians with bp_control on two scorecards counted as twelve peers, past the
+    # threshold of eleven
+    from paycascade.web.data import _peer_table
+
+    def statement(k: int) -> dict[str, object]:
+        card = {"composite": "0.5", "measures": [{"measure": "bp_control", "rate": f"0.{k}"}]}
+        cards = [{**card, "scorecard": "panel"}, {**card, "scorecard": "quality"}]
+        return {"specialty": "IM", "value_linked_share": "0.1", "scorecards": cards}
+
+    peers = _peer_table({f"npi{k}": statement(k) for k in range(6)})["IM"]
+    assert peers["rate:bp_control"] == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
+    assert percentile_position(peers["rate:bp_control"], 0.3) is None
+    assert len(peers["composite:panel"]) == len(peers["value_linked_share"]) == 6
+
+
 # -- login throttling --------------------------------------------------------------------------
 
 
@@ -235,3 +251,34 @@ def test_the_portal_database_is_readable_by_its_owner_only(app: PortalApp, works
         if path.exists():
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
     assert os.access(workspace / ".paycascade" / "portal.sqlite", os.R_OK)
+
+
+def test_paycascade_serve_starts_and_answers(workspace: Path) -> None:
+    # the command itself, as a user starts it (its uvicorn import was once lost, and only the
+    # tests' own server, not `paycascade serve`, was exercised)
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cli = Path(sys.executable).parent / "paycascade"  # the installed command
+    command = [str(cli), "serve", str(workspace), "--port", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                reply = httpx2.get(f"http://127.0.0.1:{port}/login", timeout=2)
+                break
+            except httpx2.TransportError:
+                assert server.poll() is None, server.stdout.read().decode()  # type: ignore[union-attr]
+                assert time.monotonic() < deadline, "the portal did not start"
+                time.sleep(0.2)
+        assert reply.status_code == 200
+        assert "content-security-policy" in reply.headers
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

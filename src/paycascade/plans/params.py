@@ -151,10 +151,9 @@ class Reader:
     ) -> Decimal | None:
         try:
             number = D(value)
-        except (TypeError, ValueError):
-            self.diags.add(
-                self.file, line, f"{self.where}: '{key}' must be a number, not '{value}'"
-            )
+        except (TypeError, ValueError) as exc:
+            problem = "is too large a number" if "too large" in str(exc) else "must be a number"
+            self.diags.add(self.file, line, f"{self.where}: '{key}' {problem}, not '{value}'")
             return default
         if minimum is not None and number < minimum:
             self.diags.add(

@@ -104,15 +104,16 @@ def as_date(value: Any) -> date | None:
     return None
 
 
-# Numbers as YAML 1.2 reads them (and as people mean them), not YAML 1.1's: PyYAML's SafeLoader
-# reads 060 as octal 48, 1:30 as 90 (base 60), 0x30 as 48 and 4_8 as 48.  Here an integer is
-# decimal digits (a leading zero is a zero) and a float is decimal digits with a point and/or an
-# exponent; anything else is text, which the number readers refuse, naming what was written.
+# Numbers as people mean them, not as YAML 1.1 reads them: PyYAML's SafeLoader reads 060 as
+# octal 48, 1:30 as 90 (base 60), 0x30 as 48 and 4_8 as 48.  Here an integer is decimal digits
+# without a leading zero and a float is such digits with a point and/or an exponent.  Anything
+# else is text: an id keeps its leading zeros (NQF measure 0018, not 18), the number readers
+# read "060" as 60 (``money.D``) and refuse what is not a number, naming what was written.
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
-_INT = re.compile(r"^[-+]?[0-9]+$")
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
 _FLOAT = re.compile(
-    r"^(?:[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?"
+    r"^(?:[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
 )
 

@@ -41,6 +41,7 @@ class _Options:
 
     def __init__(self) -> None:
         self.problems: list[str] = []
+        self.failed: set[str] = set()  # options that are not numbers: no follow-on problems
 
     def dec(
         self, text: str, what: str, low: Decimal | None = None, high: Decimal | None = None
@@ -51,6 +52,7 @@ class _Options:
             value = D(text)
         except (TypeError, ValueError) as exc:
             self.problems.append(f"{what}: {exc}")
+            self.failed.add(what)
             return Decimal(0)
         if (low is not None and value < low) or (high is not None and value > high):
             bounds = f"≥ {low}" if high is None else f"{low}–{high}" if low is not None else ""
@@ -327,7 +329,7 @@ def simulate_command(
     )
     if contract_share is not None and contract is None:
         options.problems.append("--contract-share: name the contract with --contract")
-    if practice.avoided_admissions and not practice.drg_payment:
+    if practice.avoided_admissions and not practice.drg_payment and not options.failed:
         options.problems.append("--admissions: give the payment per admission (--drg-payment)")
     options.out(out_file)
     options.check()

@@ -984,6 +984,8 @@ def serve(
             print(f"  {username:<24} {password}   ({who})")
     app = PortalApp(workspace, config)
     print(f"paycascade portal for {workspace} on http://{host}:{port}/  (Ctrl-C to stop)")
+    import uvicorn
+
     uvicorn.Server(server_config(app, host, port, trust_proxy)).run()
 
 

@@ -158,17 +158,20 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def _peer_table(statements: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    table: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for s in statements.values():
+    """Per specialty and figure, the sorted values of its clinicians: one value per clinician
+    (a measure on two of a plan's scorecards is one rate), so that the count of values is the
+    count of clinicians that :data:`MIN_PEERS` is about."""
+    table: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    for npi, s in statements.items():
         spec = table[s["specialty"]]
-        spec["value_linked_share"].append(float(s["value_linked_share"]))
+        spec["value_linked_share"][npi] = float(s["value_linked_share"])
         for card in s.get("scorecards", []):
             if card.get("composite") is not None:
-                spec["composite:" + card["scorecard"]].append(float(card["composite"]))
+                spec["composite:" + card["scorecard"]].setdefault(npi, float(card["composite"]))
             for m in card.get("measures", []):
                 if m.get("rate") is not None:
-                    spec["rate:" + m["measure"]].append(float(m["rate"]))
-    return {k: {m: sorted(v) for m, v in d.items()} for k, d in table.items()}
+                    spec["rate:" + m["measure"]].setdefault(npi, float(m["rate"]))
+    return {k: {m: sorted(v.values()) for m, v in d.items()} for k, d in table.items()}
 
 
 #: peer figures are shown only among at least this many clinicians (the physician included):
