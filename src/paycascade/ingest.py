@@ -128,7 +128,7 @@ class _Context:
     diags: Diagnostics
     pfs_configured: bool
     known_npis: bool = False
-    #: ``_pc_employment`` holds physicians' start and end dates (see :func:`_collect_known_npis`)
+    #: ``_pc_employment`` holds physicians' start and end dates (see :func:`_collect_employment`)
     employment: bool = False
     #: bucket starts (the first is the period's start) and the period's end, for grouping
     buckets: tuple[tuple[date, ...], date] | None = None
@@ -181,6 +181,7 @@ def load_inputs(
         if after is not None:
             after(spec.name)
     run(con, "DROP TABLE IF EXISTS _pc_known_npis")
+    run(con, "DROP TABLE IF EXISTS _pc_employment")
     run(con, f'CREATE OR REPLACE TABLE {ROWS_TABLE} ("table" VARCHAR, "rows" BIGINT)')
     con.executemany(f"INSERT INTO {ROWS_TABLE} VALUES (?, ?)", sorted(ctx.rows.items()))
     return diags
@@ -297,6 +298,7 @@ def _load_table(ctx: _Context, spec: TableSpec, mandatory: bool, configured: str
     try:
         if spec.name == "physicians":
             _collect_known_npis(ctx, state)
+            _collect_employment(ctx, state)
         _check_empty(ctx, state)
         _check_rows(ctx, state)
     except duckdb.Error as exc:
@@ -1750,9 +1752,17 @@ def _collect_known_npis(ctx: _Context, state: _TableState) -> None:
     )
     # with no physician to refer to, "not in physicians" on every row would only be noise
     ctx.known_npis = bool(run(con, "SELECT count(*) FROM _pc_known_npis")[0][0])
+
+
+def _collect_employment(ctx: _Context, state: _TableState) -> None:
+    """``_pc_employment``: each known physician's employment dates, for the check of the
+    encounter lines (:func:`_employment_check`); ``ctx.employment`` says whether any are set."""
+    con = ctx.con
     dates = [c for c in ("start_date", "end_date") if c in state.columns]
+    ctx.employment = False
     if not ctx.known_npis or not dates:
         return
+    e = _column_expr(state.spec.column("npi"), state.columns["npi"])
     typed = {
         c: _column_expr(state.spec.column(c), state.columns[c]).val if c in dates else "NULL"
         for c in ("start_date", "end_date")

@@ -23,6 +23,12 @@ ONE = Decimal(1)
 #: numbers are below this in magnitude: a quadrillion dollars, units or members is a typo
 #: (and a wider number would lose digits in the 28-digit arithmetic of amounts)
 NUMBER_LIMIT = Decimal(10) ** 15
+
+
+class TooLarge(ValueError):
+    """A number of :data:`NUMBER_LIMIT` or more in magnitude (see :func:`D`)."""
+
+
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
 
 
@@ -52,7 +58,7 @@ def D(value: object) -> Decimal:
     if not number.is_finite():
         raise ValueError(f"{value!r} is not a finite number")
     if abs(number) >= NUMBER_LIMIT:
-        raise ValueError(f"{value!r} is too large a number (at most 15 digits before the point)")
+        raise TooLarge(f"{value!r} is too large a number (at most 15 digits before the point)")
     return number
 
 

@@ -22,7 +22,7 @@ from itertools import pairwise
 from typing import Any, Generic, TypeVar
 
 from paycascade.diagnostics import Diagnostics
-from paycascade.money import D
+from paycascade.money import D, TooLarge
 from paycascade.plans.yamlpos import PosDict, PosList, as_date
 
 T = TypeVar("T")
@@ -152,7 +152,7 @@ class Reader:
         try:
             number = D(value)
         except (TypeError, ValueError) as exc:
-            problem = "is too large a number" if "too large" in str(exc) else "must be a number"
+            problem = "is too large a number" if isinstance(exc, TooLarge) else "must be a number"
             self.diags.add(self.file, line, f"{self.where}: '{key}' {problem}, not '{value}'")
             return default
         if minimum is not None and number < minimum:

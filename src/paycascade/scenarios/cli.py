@@ -55,8 +55,13 @@ class _Options:
             self.failed.add(what)
             return Decimal(0)
         if (low is not None and value < low) or (high is not None and value > high):
-            bounds = f"≥ {low}" if high is None else f"{low}–{high}" if low is not None else ""
-            self.problems.append(f"{what}: {text} must be {bounds or f'≤ {high}'}")
+            if low is None:
+                bounds = f"≤ {high}"
+            elif high is None:
+                bounds = f"≥ {low}"
+            else:
+                bounds = f"{low}–{high}"
+            self.problems.append(f"{what}: {text} must be {bounds}")
         return value
 
     def out(self, path: Path | None, option: str = "--out") -> None:

@@ -24,6 +24,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from paycascade.ledger import read_json
+from paycascade.money import D
 
 T = TypeVar("T")
 
@@ -323,12 +324,12 @@ def defuse_csv(body: bytes) -> bytes:
 
 
 def _is_number(value: str) -> bool:
+    """Whether a spreadsheet cell of this text is a number (as ``money.D`` reads one)."""
     try:
-        Decimal(value)
-    except ArithmeticError:
+        D(value)
+    except ValueError:
         return False
-    plain = value.strip() == value and "_" not in value
-    return plain and value.lower().lstrip("+-") not in ("nan", "snan", "inf", "infinity")
+    return value.strip() == value
 
 
 def by_specialty(rows: list[dict[str, str]]) -> list[dict[str, Any]]:
